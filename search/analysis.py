@@ -1,0 +1,150 @@
+"""Whoosh analyzers: nltk word tokens, lowercased, folded and Snowball-stemmed, plus entity tokens.
+
+At every gazetteer mention the tokenizer adds an entity token (`faction:islamic-state`,
+`place:raqqa`, `country:syria`) at the position of the mention's first word, spanning the
+characters actually written. A search for the entity token finds every spelling, and a
+highlight of it marks the words in the text. Entity tokens skip the later filters.
+
+Whoosh pickles the schema, and these classes with it: keep them importable at this path.
+Nothing here touches the network (the Snowball stemmer needs no nltk data).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from nltk.stem.snowball import SnowballStemmer
+from whoosh.analysis import Filter, Token, Tokenizer
+
+from search import gazetteer
+
+ENTITY_KINDS = ("faction", "place", "country")
+
+
+class ArticleTokenizer(Tokenizer):
+    """Word tokens from the nltk regexp tokeniser; entity tokens too unless `entities` is False
+    or the analyzer runs in query mode (query parsing maps aliases to entities itself)."""
+
+    def __init__(self, entities: bool = True) -> None:
+        self.entities = entities
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.entities == self.entities
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs,
+    ) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            token.original = token.text = value
+            token.entity = False
+            token.pos, token.startchar, token.endchar = start_pos, start_char, start_char + len(value)
+            yield token
+            return
+        with_entities = self.entities and mode != "query"
+        found = gazetteer.find(value) if with_entities else None
+        spans = found.spans if found else gazetteer.word_spans(value)
+        at_word = _entity_tokens(found) if found else {}
+        for index, (start, end) in enumerate(spans):
+            token.text = value[start:end]
+            token.entity = False
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = token.text
+            if positions:
+                token.pos = start_pos + index
+            if chars:
+                token.startchar, token.endchar = start_char + start, start_char + end
+            yield token
+            for text, span_start, span_end in at_word.get(index, ()):
+                token.text = text
+                token.entity = True
+                if keeporiginal:
+                    token.original = value[span_start:span_end]
+                if chars:
+                    token.startchar, token.endchar = start_char + span_start, start_char + span_end
+                yield token
+
+
+def _entity_tokens(found: gazetteer.Mentions) -> dict[int, list[tuple[str, int, int]]]:
+    """word index -> [(entity token, start, end)]; a faction unit also yields its parents."""
+    gaz = gazetteer.load()
+    out: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
+    for kind in ENTITY_KINDS:
+        for mention in found.of(kind):
+            for entity in gaz.lineage(mention.entity):
+                out[mention.word].append((entity.token, mention.start, mention.end))
+    return out
+
+
+class LowercaseFilter(Filter):
+    """Lowercase and strip diacritics from word tokens (`Ḥalab` -> `halab`)."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if not token.entity:
+                token.text = gazetteer.fold(token.text)
+            yield token
+
+
+class StemFilter(Filter):
+    """Snowball (Porter2) stemming of word tokens, with a cache: news vocabulary repeats."""
+
+    def __init__(self, language: str = "english", cachesize: int = 50000) -> None:
+        self.language = language
+        self.cachesize = cachesize
+        self._stemmer = SnowballStemmer(language)
+        self._cache: dict[str, str] = {}
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.language == self.language
+
+    def __getstate__(self) -> dict:
+        return {"language": self.language, "cachesize": self.cachesize}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
+
+    def stem(self, word: str) -> str:
+        stem = self._cache.get(word)
+        if stem is None:
+            stem = self._stemmer.stem(word) if len(word) > 2 else word
+            if len(self._cache) >= self.cachesize:
+                self._cache.clear()
+            self._cache[word] = stem
+        return stem
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for token in tokens:
+            if not token.entity:
+                token.text = self.stem(token.text)
+            yield token
+
+
+def text_analyzer():
+    """The analyzer of title and body: words stemmed, entity tokens added."""
+    return ArticleTokenizer() | LowercaseFilter() | StemFilter()
+
+
+def plain_analyzer():
+    """Words lowercased and folded, not stemmed, no entities: for exact-word fields."""
+    return ArticleTokenizer(entities=False) | LowercaseFilter()
+
+
+def entity_tokens(text: str) -> list[str]:
+    """The entity tokens a text names, in order (`Daesh near Raqqah` ->
+    ['faction:islamic-state', 'place:raqqa']): how a query finds every spelling."""
+    at_word = _entity_tokens(gazetteer.find(text))
+    return list(dict.fromkeys(t for word in sorted(at_word) for t, _, _ in at_word[word]))

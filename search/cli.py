@@ -1,0 +1,182 @@
+"""The command line: a thin layer that turns the library's results and errors into output.
+
+Exit codes: 0 success; 1 done, but some input was skipped; 2 an error (nothing changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from search import __version__
+from search.articles import RECORD_KEYS
+from search.files import Item, read_paths
+from search.gazetteer import GazetteerError
+from search.index import ENV_VAR, Entry, IndexNotFoundError, Summary, default_dir, write
+from search.tagging import tag
+
+EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A bad command-line value; the message names it."""
+
+
+def _columns(text: str | None) -> dict[str, str]:
+    """`title=article_title,body=article_content` -> {'title': 'article_title', ...}."""
+    if not text:
+        return {}
+    out = {}
+    for pair in text.split(","):
+        name, sep, column = pair.partition("=")
+        name, column = name.strip(), column.strip()
+        if not sep or not column or name not in RECORD_KEYS:
+            raise UsageError(
+                f"--columns: bad entry {pair!r}; use FIELD=COLUMN with FIELD one of {', '.join(RECORD_KEYS)}"
+            )
+        out[name] = column
+    return out
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="search", description="Full-text search for conflict-news archives."
+    )
+    top.add_argument("--version", action="version", version=f"search {__version__}")
+    top.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    index = commands.add_parser(
+        "index",
+        help="parse, tag and index article files and folders",
+        description="Index text, JSON, JSONL and CSV article files; folders are read recursively. "
+        "Articles whose id is already in the index replace it.",
+    )
+    index.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to index")
+    index.add_argument(
+        "--index", type=Path, default=None, metavar="DIR",
+        help=f"index folder (default: ${ENV_VAR} or ./index)",
+    )
+    index.add_argument(
+        "--rebuild", action="store_true",
+        help="build a new index from PATHs alone and swap it in atomically when complete",
+    )
+    index.add_argument(
+        "--columns", metavar="FIELD=COLUMN,...",
+        help="CSV/JSON column names when the guess is wrong, e.g. title=headline,body=text",
+    )
+    index.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    index.set_defaults(run=run_index)
+
+    tags = commands.add_parser(
+        "tags",
+        help="print what the parser and tagger extract from files, as JSON",
+        description="Parse and tag files without indexing them, and print every field and tag "
+        "with the spellings that produced it.",
+    )
+    tags.add_argument("paths", nargs="+", metavar="FILE", help="files or folders to read")
+    tags.add_argument("--columns", metavar="FIELD=COLUMN,...", help="as for `search index`")
+    tags.add_argument("--body", action="store_true", help="include each article's full body text")
+    tags.set_defaults(run=run_tags)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="search: %(levelname)s: %(message)s",
+    )
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"search: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except (IndexNotFoundError, GazetteerError, OSError) as error:
+        print(f"search: error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("\nsearch: interrupted; the index keeps its last commit", file=sys.stderr)
+        return 130
+
+
+def _entries(items: Iterator[Item], progress: _Progress | None) -> Iterator[Entry]:
+    for item in items:
+        if progress:
+            progress.done_bytes = item.done_bytes
+        if item.problem is not None:
+            if not (progress and progress.quiet):
+                progress_clear(progress)
+                kind = "skipped" if item.problem.skipped else "warning"
+                print(f"{kind}: {item.problem}", file=sys.stderr)
+            yield item.problem
+        elif item.article is not None:
+            yield item.article
+        else:
+            yield None
+
+
+class _Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+
+    def __init__(self, total_bytes: int, quiet: bool) -> None:
+        self.total = max(total_bytes, 1)
+        self.done_bytes = 0
+        self.quiet = quiet
+        self.shown = False
+        self.tty = sys.stderr.isatty() and not quiet
+
+    def __call__(self, summary: Summary) -> None:
+        if not self.tty:
+            return
+        share = min(self.done_bytes / self.total, 1.0)
+        bar = "#" * int(share * 30)
+        docs = summary.indexed + summary.replaced
+        sys.stderr.write(
+            f"\r[{bar:<30}] {share:4.0%} {docs} docs, {len(summary.skipped)} skipped, "
+            f"{summary.docs_per_second:.0f} docs/s "
+        )
+        sys.stderr.flush()
+        self.shown = True
+
+
+def progress_clear(progress: _Progress | None) -> None:
+    if progress and progress.shown:
+        sys.stderr.write("\r\033[K")
+        progress.shown = False
+
+
+def run_index(args: argparse.Namespace) -> int:
+    columns = _columns(args.columns)
+    root = args.index or default_dir()
+    total, items = read_paths(args.paths, columns)
+    progress = _Progress(total, args.quiet)
+    summary = write(_entries(items, progress), root, rebuild=args.rebuild, on_progress=progress)
+    progress_clear(progress)
+    print(f"{summary.line()} -> {root}")
+    return EXIT_SKIPPED if summary.skipped else EXIT_OK
+
+
+def run_tags(args: argparse.Namespace) -> int:
+    _, items = read_paths(args.paths, _columns(args.columns))
+    out, skipped = [], False
+    for item in items:
+        if item.problem is not None:
+            skipped = skipped or item.problem.skipped
+            kind = "skipped" if item.problem.skipped else "warning"
+            print(f"{kind}: {item.problem}", file=sys.stderr)
+        elif item.article is not None:
+            tagged = tag(item.article)
+            data = tagged.to_json()
+            data["spellings"] = tagged.spellings()
+            data["body_chars"] = len(item.article.body)
+            if args.body:
+                data["body"] = item.article.body
+            out.append(data)
+    json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return EXIT_SKIPPED if skipped else EXIT_OK

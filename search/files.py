@@ -1,0 +1,269 @@
+"""Read article files of every kind: text, JSON, JSON Lines and CSV, from files or folders.
+
+Bad input never raises: each unreadable file, broken line or bad record becomes a Problem
+naming where it is, and reading goes on with the rest.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from search.articles import (
+    RECORD_KEYS,
+    Article,
+    ArticleError,
+    parse_record,
+    parse_text,
+    record_value,
+)
+
+JSON_SUFFIXES = {".json"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson", ".jsonlines"}
+CSV_SUFFIXES = {".csv", ".tsv"}
+MAX_TEXT_BYTES = 10 * 1024 * 1024  # one article file; larger is not an article
+MAX_ID_LENGTH = 256
+csv.field_size_limit(MAX_TEXT_BYTES)
+# The five bytes Windows-1252 leaves undefined decode as their Latin-1 code points.
+codecs.register_error("latin-1-bytes", lambda e: (e.object[e.start : e.end].decode("latin-1"), e.end))
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with the input. `skipped` problems lost an article; others are warnings."""
+
+    origin: str
+    message: str
+    skipped: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One result of reading: an article or a problem, and the bytes of input read so far."""
+
+    article: Article | None
+    problem: Problem | None
+    done_bytes: int
+
+
+def find_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Problem]]:
+    """Expand folders recursively (hidden entries skipped), in a stable order."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for folder, dirs, names in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                files += [Path(folder, n) for n in sorted(names) if not n.startswith(".")]
+        elif path.is_file():
+            files.append(path)
+        elif path.exists():
+            problems.append(Problem(str(path), "not a regular file"))
+        else:
+            problems.append(Problem(str(path), "no such file or folder"))
+    return files, problems
+
+
+def read_paths(
+    paths: Iterable[str | os.PathLike], columns: Mapping[str, str] | None = None
+) -> tuple[int, Iterator[Item]]:
+    """Total input bytes, and a stream of every article and problem found under `paths`."""
+    files, problems = find_files(paths)
+    total = sum(_size(f) for f in files)
+
+    def stream() -> Iterator[Item]:
+        for problem in problems:
+            yield Item(None, problem, 0)
+        done = 0
+        for path in files:
+            for article, problem, offset in read_file(path, columns):
+                yield Item(article, problem, done + offset)
+            done += _size(path)
+            yield Item(None, None, done)
+
+    return total, stream()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+Read = tuple[Article | None, Problem | None, int]
+
+
+def read_file(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[Read]:
+    """Articles and problems of one file, each with the byte offset reached."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix not in JSONL_SUFFIXES | CSV_SUFFIXES and _size(path) > MAX_TEXT_BYTES:
+            yield None, Problem(str(path), f"larger than {MAX_TEXT_BYTES} bytes"), 0
+            return
+        data = path.read_bytes()
+    except OSError as error:
+        yield None, Problem(str(path), f"cannot read: {error.strerror or error}"), 0
+        return
+    text, warning = decode(data)
+    if text is None:
+        yield None, Problem(str(path), warning or "cannot decode"), 0
+        return
+    if warning:
+        yield None, Problem(str(path), warning, skipped=False), 0
+    if not text.strip():
+        yield None, Problem(str(path), "empty file"), 0
+        return
+    if suffix in JSON_SUFFIXES:
+        yield from _json(path, text)
+    elif suffix in JSONL_SUFFIXES:
+        yield from _jsonl(path, text)
+    elif suffix in CSV_SUFFIXES:
+        yield from _csv(path, text, columns or {})
+    else:
+        yield _article(lambda: parse_text(text, path.stem, str(path)), str(path), 0)
+
+
+def decode(data: bytes) -> tuple[str | None, str | None]:
+    """Text of a file and a warning: UTF-8 (with or without BOM) or UTF-16 with a BOM;
+    otherwise Windows-1252 (a superset of printable Latin-1), as old archives are;
+    binary data is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError:
+            return None, "invalid UTF-16"
+    if b"\x00" in data[:8192]:
+        return None, "binary file (contains NUL bytes)"
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as error:
+        where = f"byte {error.start}"
+    return data.decode("cp1252", "latin-1-bytes"), f"not UTF-8 ({where}); decoded as Windows-1252"
+
+
+def _article(make, origin: str, offset: int) -> Read:
+    try:
+        article = make()
+    except ArticleError as error:
+        return None, Problem(origin, str(error)), offset
+    if not article.id or len(article.id) > MAX_ID_LENGTH:
+        return None, Problem(origin, f"id must be 1 to {MAX_ID_LENGTH} characters"), offset
+    return article, None, offset
+
+
+def _content_id(path: Path, record: Mapping) -> str:
+    """A stable id for a record that has none: the file stem and a hash of its content."""
+    digest = hashlib.sha1(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{path.stem}-{digest[:12]}"
+
+
+def _record(path: Path, record, origin: str, offset: int, columns=None) -> Iterator[Read]:
+    if not isinstance(record, dict):
+        yield None, Problem(origin, f"expected a JSON object, got {type(record).__name__}"), offset
+        return
+    read = _article(lambda: parse_record(record, _content_id(path, record), origin, columns), origin, offset)
+    yield read
+    if read[0] is not None:
+        for warning in read[0].warnings:
+            yield None, Problem(origin, warning, skipped=False), offset
+
+
+def _json(path: Path, text: str) -> Iterator[Read]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        yield None, Problem(f"{path}:{error.lineno}", f"invalid JSON: {error.msg} (column {error.colno})"), 0
+        return
+    except RecursionError:
+        yield None, Problem(str(path), "invalid JSON: nested too deeply"), 0
+        return
+    if isinstance(data, dict):
+        nested = next((data[k] for k in ("articles", "documents", "items", "data") if isinstance(data.get(k), list)), None)
+        records = nested if nested is not None and not _looks_like_article(data) else [data]
+    elif isinstance(data, list):
+        records = data
+    else:
+        yield None, Problem(str(path), f"expected a JSON object or array, got {type(data).__name__}"), 0
+        return
+    for number, record in enumerate(records):
+        yield from _record(path, record, f"{path}[{number}]", 0)
+
+
+def _looks_like_article(data: dict) -> bool:
+    keys = {str(k).lower() for k in data}
+    return bool(keys & set(RECORD_KEYS["body"] + RECORD_KEYS["title"]))
+
+
+def _jsonl(path: Path, text: str) -> Iterator[Read]:
+    offset = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        offset += len(line) + 1
+        if not line.strip():
+            continue
+        origin = f"{path}:{number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield None, Problem(origin, f"invalid JSON: {error.msg} (column {error.colno})"), offset
+            continue
+        except RecursionError:
+            yield None, Problem(origin, "invalid JSON: nested too deeply"), offset
+            continue
+        yield from _record(path, record, origin, offset)
+
+
+def _csv(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
+    sample = text[:65536]
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _delimiter(sample)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = [name.strip() for name in next(reader)]
+    except (csv.Error, StopIteration) as error:
+        yield None, Problem(f"{path}:1", f"unreadable CSV header: {error}"), 0
+        return
+    missing = [c for c in columns.values() if c not in header]
+    if missing:
+        yield None, Problem(str(path), f"no column named {', '.join(map(repr, missing))}; columns are {header}"), 0
+        return
+    probe = dict.fromkeys(header, "x")
+    if not any(_column(probe, name, columns) for name in ("title", "body")):
+        yield None, Problem(str(path), f"no title or body column among {header}; name them with --columns title=NAME,body=NAME"), 0
+        return
+    while True:
+        line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield None, Problem(f"{path}:{line}", f"malformed CSV row: {error}"), 0
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            yield None, Problem(f"{path}:{line}", f"expected {len(header)} fields, found {len(row)}"), 0
+            continue
+        yield from _record(path, dict(zip(header, row)), f"{path}:{line}", 0, columns)
+
+
+def _column(row: Mapping[str, str], name: str, columns: Mapping[str, str]) -> bool:
+    return record_value(row, name, columns) is not None
+
+
+def _delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample.split("\n", 1)[0], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","

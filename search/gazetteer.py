@@ -1,0 +1,254 @@
+"""Gazetteers (factions, places, countries, theme keywords) and the matcher that finds them.
+
+The data lives in search/data/*.toml. Matching works on word tokens (runs of letters and
+digits), so an alias matches whole words only, and the words of a multi-word alias may be
+separated by spaces, hyphens, apostrophes or periods ("Deir ez-Zor" = "Deir ez Zor").
+Case and diacritics are ignored, except for aliases written without lowercase letters
+(acronyms: IS, US, SDF), which match exactly as written. At one position the longest alias wins.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+from nltk.tokenize import RegexpTokenizer
+
+KINDS = ("faction", "place", "country", "theme")
+_WORDS = RegexpTokenizer(r"[^\W_]+")
+_GAP = re.compile(r"[\s\-'.]{1,3}")
+_SLUG = re.compile(r"[^a-z0-9]+")
+_MARKS = dict.fromkeys(i for i in range(0x300, 0x370)) | {0x2BE: None, 0x2BF: None, 0x2BB: None}
+
+
+class GazetteerError(ValueError):
+    """The gazetteer data is inconsistent (duplicate name, unknown parent or province)."""
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A named thing the tagger knows. Fields that do not apply to a kind are None."""
+
+    kind: str
+    name: str
+    slug: str
+    parent: str | None = None  # factions: the larger force a unit rolls up to
+    place_kind: str | None = None  # places: city, governorate, dam, ...
+    province: str | None = None
+    country: str | None = None
+    region: str | None = None  # countries: the region they belong to
+
+    @property
+    def token(self) -> str:
+        """The entity token indexed at each mention, e.g. `faction:islamic-state`."""
+        return f"{self.kind}:{self.slug}"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One match of an alias in a text: the entity and the character span actually written."""
+
+    entity: Entity
+    start: int
+    end: int
+    word: int  # index of the first word token of the match
+
+
+def fold(word: str) -> str:
+    """Case- and diacritic-insensitive form of a word (`Ḥalab` -> `halab`)."""
+    if word.isascii():
+        return word.casefold()
+    return unicodedata.normalize("NFD", word).translate(_MARKS).casefold()
+
+
+def slugify(name: str) -> str:
+    return _SLUG.sub("-", fold(name)).strip("-")
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the word tokens of a text (nltk regexp tokeniser)."""
+    return list(_WORDS.span_tokenize(text))
+
+
+@dataclass(frozen=True)
+class _Alias:
+    keys: tuple[str, ...]  # folded words
+    exact: tuple[str, ...] | None  # words as written, for case-sensitive aliases
+    entity: Entity
+    dot: bool  # the alias ends with a period ("U.S."): the match takes it in when written
+
+
+class Matcher:
+    """Leftmost-longest, whole-word alias matching over word tokens."""
+
+    def __init__(self, aliases: list[tuple[str, Entity]]) -> None:
+        table: dict[str, list[_Alias]] = defaultdict(list)
+        for alias, entity in aliases:
+            words = [alias[s:e] for s, e in word_spans(alias)]
+            if not words:
+                continue
+            exact = tuple(words) if not any(c.islower() for c in alias) else None
+            keys = tuple(fold(w) for w in words)
+            table[keys[0]].append(_Alias(keys, exact, entity, alias.rstrip().endswith(".")))
+        for candidates in table.values():
+            candidates.sort(key=lambda a: len(a.keys), reverse=True)
+        self._table = dict(table)
+
+    def find(self, text: str, spans: list[tuple[int, int]], keys: list[str]) -> list[Mention]:
+        """Mentions in `text`, given its word spans and their folded forms."""
+        found: list[Mention] = []
+        index, count = 0, len(keys)
+        while index < count:
+            match = None
+            for alias in self._table.get(keys[index], ()):
+                if self._matches(alias, text, spans, keys, index):
+                    match = alias
+                    break
+            if match is None:
+                index += 1
+                continue
+            last = index + len(match.keys) - 1
+            end = spans[last][1]
+            if match.dot and text.startswith(".", end):
+                end += 1
+            found.append(Mention(match.entity, spans[index][0], end, index))
+            index = last + 1
+        return found
+
+    @staticmethod
+    def _matches(alias: _Alias, text: str, spans, keys, index: int) -> bool:
+        size = len(alias.keys)
+        if index + size > len(keys) or tuple(keys[index : index + size]) != alias.keys:
+            return False
+        for i in range(index, index + size - 1):
+            if not _GAP.fullmatch(text, spans[i][1], spans[i + 1][0]):
+                return False
+        if alias.exact is None:
+            return True
+        written = tuple(text[s:e] for s, e in spans[index : index + size])
+        if written != alias.exact:
+            return False
+        return sum(map(len, alias.exact)) > 2 or not _shouting(text, spans, index, index + size - 1)
+
+
+def _shouting(text: str, spans, first: int, last: int) -> bool:
+    """True when a short acronym sits among all-capital words ("WHY IS THIS"), so is ambiguous."""
+    neighbours = []
+    if first > 0 and "\n" not in text[spans[first - 1][1] : spans[first][0]]:
+        neighbours.append(text[slice(*spans[first - 1])])
+    if last + 1 < len(spans) and "\n" not in text[spans[last][1] : spans[last + 1][0]]:
+        neighbours.append(text[slice(*spans[last + 1])])
+    return bool(neighbours) and all(len(w) > 1 and w.isupper() for w in neighbours)
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Every entity by kind and name, a matcher per kind, and theme thresholds."""
+
+    entities: dict[str, dict[str, Entity]]
+    matchers: dict[str, Matcher]
+    theme_min: dict[str, int]
+
+    def get(self, kind: str, name: str) -> Entity | None:
+        return self.entities[kind].get(name)
+
+    def lineage(self, entity: Entity) -> list[Entity]:
+        """The entity and the factions it rolls up to (Tiger Forces -> Syrian government forces)."""
+        chain = [entity]
+        while chain[-1].parent and len(chain) < 8:
+            chain.append(self.entities[entity.kind][chain[-1].parent])
+        return chain
+
+
+def _read(name: str) -> dict:
+    path = resources.files("search") / "data" / name
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise GazetteerError(f"search/data/{name}: {error}") from error
+
+
+def _entity(kind: str, item: dict, names: dict[str, Entity]) -> Entity:
+    name = item["name"]
+    if name in names:
+        raise GazetteerError(f"{kind} {name!r} is listed twice")
+    return Entity(
+        kind=kind,
+        name=name,
+        slug=item.get("slug") or slugify(name),
+        parent=item.get("parent"),
+        place_kind=item.get("kind"),
+        province=item.get("province"),
+        country=item.get("country"),
+        region=item.get("region"),
+    )
+
+
+@cache
+def load() -> Gazetteer:
+    """Load and check the gazetteer data once per process."""
+    sources = {
+        "faction": _read("factions.toml").get("faction", []),
+        "place": _read("places.toml").get("place", []),
+        "country": _read("countries.toml").get("country", []),
+        "theme": _read("themes.toml").get("theme", []),
+    }
+    entities: dict[str, dict[str, Entity]] = {kind: {} for kind in KINDS}
+    matchers: dict[str, Matcher] = {}
+    for kind, items in sources.items():
+        aliases: list[tuple[str, Entity]] = []
+        for item in items:
+            entity = _entity(kind, item, entities[kind])
+            entities[kind][entity.name] = entity
+            words = item.get("aliases", []) + item.get("demonyms", []) + item.get("keywords", [])
+            # A theme's name ("US NATO War Agenda") is a label, not a phrase to look for.
+            own = [] if kind == "theme" else [entity.name]
+            aliases += [(alias, entity) for alias in dict.fromkeys([*own, *words])]
+        matchers[kind] = Matcher(aliases)
+    _check(entities)
+    theme_min = {item["name"]: int(item.get("min_mentions", 2)) for item in sources["theme"]}
+    return Gazetteer(entities, matchers, theme_min)
+
+
+def _check(entities: dict[str, dict[str, Entity]]) -> None:
+    for faction in entities["faction"].values():
+        if faction.parent and faction.parent not in entities["faction"]:
+            raise GazetteerError(f"faction {faction.name!r}: unknown parent {faction.parent!r}")
+    for place in entities["place"].values():
+        if place.province and place.province not in entities["place"]:
+            raise GazetteerError(f"place {place.name!r}: unknown province {place.province!r}")
+        if place.country and place.country not in entities["country"]:
+            raise GazetteerError(f"place {place.name!r}: unknown country {place.country!r}")
+    for kind, named in entities.items():
+        slugs = [e.slug for e in named.values()]
+        if len(slugs) != len(set(slugs)):
+            raise GazetteerError(f"two {kind} entries share a slug")
+
+
+@dataclass(frozen=True)
+class Mentions:
+    """Everything the gazetteer found in one text, by kind, and the text's word spans."""
+
+    spans: tuple[tuple[int, int], ...]
+    faction: tuple[Mention, ...]
+    place: tuple[Mention, ...]
+    country: tuple[Mention, ...]
+    theme: tuple[Mention, ...]
+
+    def of(self, kind: str) -> tuple[Mention, ...]:
+        return getattr(self, kind)
+
+
+@lru_cache(maxsize=64)
+def find(text: str) -> Mentions:
+    """All mentions in a text. Cached: the tagger and the analyzer both ask about each body."""
+    gazetteer = load()
+    spans = word_spans(text)
+    keys = [fold(text[s:e]) for s, e in spans]
+    found = {kind: tuple(gazetteer.matchers[kind].find(text, spans, keys)) for kind in KINDS}
+    return Mentions(spans=tuple(spans), **found)

@@ -1,0 +1,62 @@
+import pickle
+
+from search import gazetteer
+from search.analysis import entity_tokens, plain_analyzer, text_analyzer
+
+
+def tokens(text, mode="index"):
+    return [
+        (t.text, t.pos, t.startchar, t.endchar)
+        for t in text_analyzer()(text, positions=True, chars=True, mode=mode)
+    ]
+
+
+def test_words_are_folded_and_stemmed_with_entity_tokens_at_the_alias():
+    text = "Fighters of Daesh entered Raqqah."
+    assert tokens(text) == [
+        ("fighter", 0, 0, 8),
+        ("of", 1, 9, 11),
+        ("daesh", 2, 12, 17),
+        ("faction:islamic-state", 2, 12, 17),
+        ("enter", 3, 18, 25),
+        ("raqqah", 4, 26, 32),
+        ("place:raqqa", 4, 26, 32),
+    ]
+
+
+def test_multi_word_alias_spans_all_its_words_at_the_first_position():
+    text = "the Islamic State group"
+    assert ("faction:islamic-state", 1, 4, 17) in tokens(text)
+    assert [t for t in tokens(text) if not t[0].startswith("faction:")] == [
+        ("the", 0, 0, 3), ("islam", 1, 4, 11), ("state", 2, 12, 17), ("group", 3, 18, 23)]
+
+
+def test_unit_token_and_its_parent_token():
+    gaz = gazetteer.load()
+    tiger = gaz.get("faction", "Tiger Forces").token
+    government = gaz.get("faction", "Syrian government forces").token
+    entity = [t for t in tokens("The Tiger Forces advanced") if ":" in t[0]]
+    assert entity == [(tiger, 1, 4, 16), (government, 1, 4, 16)]
+
+
+def test_query_mode_has_no_entity_tokens():
+    assert [t[0] for t in tokens("Daesh in Raqqa", mode="query")] == ["daesh", "in", "raqqa"]
+
+
+def test_diacritics_and_case_fold():
+    assert [t[0] for t in tokens("\u1e24alab CAF\u00c9", mode="query")] == ["halab", "cafe"]
+
+
+def test_plain_analyzer_does_not_stem():
+    assert [t.text for t in plain_analyzer()("Forces Running")] == ["forces", "running"]
+
+
+def test_analyzer_pickles_for_the_schema():
+    analyzer = pickle.loads(pickle.dumps(text_analyzer()))
+    assert analyzer == text_analyzer()
+    assert [t.text for t in analyzer("Kurdish forces", mode="query")] == ["kurdish", "forc"]
+
+
+def test_entity_tokens_of_a_query():
+    assert entity_tokens("Daesh near Raqqah") == ["faction:islamic-state", "place:raqqa"]
+    assert entity_tokens("is it raining") == []

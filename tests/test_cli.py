@@ -1,0 +1,120 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from search.cli import parser
+from search.index import open_index
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "search", *map(str, args)],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300,
+    )
+
+
+def test_index_seeds_then_again_replaces(tmp_path):
+    first = run("index", "seeds", "--index", tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("indexed 5, replaced 0, skipped 0, warnings 0 in ")
+    assert first.stderr == ""  # no progress bar when stderr is not a terminal
+    again = run("index", "seeds/000_26f141be685b02d9.txt", "--index", tmp_path)
+    assert again.stdout.startswith("indexed 0, replaced 1, skipped 0")
+    with open_index(tmp_path).searcher() as searcher:
+        assert searcher.doc_count() == 5
+
+
+def test_mixed_folder_names_each_bad_file(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("A title\nSDF fighters near Raqqa.")
+    (folder / "latin1.txt").write_bytes("Caf\u00e9 in Aleppo\nThe YPG said.".encode("latin-1"))
+    (folder / "blob.bin").write_bytes(bytes(range(256)))
+    (folder / "empty.txt").write_bytes(b"")
+    (folder / "feed.jsonl").write_text('{"id": "j1", "title": "x", "body": "y"}\n{nope\n')
+    result = run("index", folder, "--index", tmp_path / "ix")
+    assert result.returncode == 1
+    assert result.stdout.startswith("indexed 3, replaced 0, skipped 3, warnings 1 ")
+    err = result.stderr.splitlines()
+    assert f"skipped: {folder / 'blob.bin'}: binary file (contains NUL bytes)" in err
+    assert f"skipped: {folder / 'empty.txt'}: empty file" in err
+    assert any(line.startswith(f"skipped: {folder / 'feed.jsonl'}:2: invalid JSON") for line in err)
+    assert any(line.startswith(f"warning: {folder / 'latin1.txt'}: not UTF-8") for line in err)
+    assert "Traceback" not in result.stderr
+    with open_index(tmp_path / "ix").searcher() as searcher:
+        assert searcher.document(id="latin1")["title"] == "Caf\u00e9 in Aleppo"
+
+
+def test_index_folder_from_environment(tmp_path):
+    result = run("index", "seeds", env={"SEARCH_INDEX": str(tmp_path / "envix")})
+    assert result.returncode == 0
+    assert (tmp_path / "envix" / "CURRENT").exists()
+
+
+def test_rebuild(tmp_path):
+    run("index", "seeds", "--index", tmp_path)
+    result = run("index", "seeds/004_bc0f7c810eb851fd.txt", "--index", tmp_path, "--rebuild")
+    assert result.returncode == 0 and result.stdout.startswith("indexed 1, replaced 0")
+    with open_index(tmp_path).searcher() as searcher:
+        assert searcher.doc_count() == 1
+
+
+def test_fakes_csv_indexes(tmp_path, fakes_csv):
+    result = run("index", fakes_csv, "--index", tmp_path, "--quiet")
+    # 804 rows, 792 distinct articles: 11 rows repeat an article, one repeats an id with other text
+    assert result.stdout.startswith("indexed 792, replaced 0, skipped 1, warnings 12 "), result.stdout
+    assert result.returncode == 1
+
+
+def test_tags_prints_json_with_spellings():
+    result = run("tags", "seeds/004_bc0f7c810eb851fd.txt")
+    assert result.returncode == 0, result.stderr
+    [article] = json.loads(result.stdout)
+    assert article["id"] == "004_bc0f7c810eb851fd"
+    assert article["source"] == "RFE/RL" and article["date"] is None
+    assert article["credit"] == "With reporting by AP and AFP"
+    assert "IS" in article["spellings"]["faction"]["Islamic State"]
+    assert "Deir al-Zour" in article["spellings"]["place"]["Deir ez-Zor"]
+    assert "body" not in article
+    assert "body" in json.loads(run("tags", "--body", "seeds/004_bc0f7c810eb851fd.txt").stdout)[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["index", "seeds", "--columns", "title"], "--columns: bad entry 'title'"),
+        (["index", "seeds", "--columns", "color=x"], "--columns: bad entry 'color=x'"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path, args, message):
+    result = run(*args, "--index", tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == f"search: error: {result.stderr.strip().removeprefix('search: error: ')}"
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_path_is_reported(tmp_path):
+    result = run("index", tmp_path / "nope", "--index", tmp_path / "ix")
+    assert result.returncode == 1
+    assert f"skipped: {tmp_path / 'nope'}: no such file or folder" in result.stderr
+
+
+def test_every_command_has_help():
+    commands = parser()._subparsers._group_actions[0]
+    for name, sub in commands.choices.items():
+        assert sub.description, name
+        assert all(action.help for action in sub._actions), name
+    assert [a.help for a in commands._choices_actions if not a.help] == []
+    assert run("index", "--help").returncode == 0
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "search"
+    result = subprocess.run([script, "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.startswith("search ")

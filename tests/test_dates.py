@@ -1,0 +1,35 @@
+from datetime import date
+
+import pytest
+
+from search.dates import find_date, parse_date
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2017-07-11", date(2017, 7, 11)),
+        ("2017-07-11T10:30:00Z", date(2017, 7, 11)),
+        ("2017/7/1", date(2017, 7, 1)),
+        ("July 11, 2017", date(2017, 7, 11)),
+        ("Sept. 9, 2017", date(2017, 9, 9)),
+        ("10 July 2017", date(2017, 7, 10)),
+        ("Wed 05 Apr 2017", date(2017, 4, 5)),
+        ("4/5/17", date(2017, 4, 5)),  # fakes.csv writes M/D/YY
+        ("13/5/2017", date(2017, 5, 13)),  # cannot be month first
+        ("12/31/99", date(1999, 12, 31)),
+        ("2017", None),  # a year is not a date: never completed by a guess
+        ("July 2017", None),
+        ("2017-02-30", None),
+        ("yesterday", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_parse_date(text, expected):
+    assert parse_date(text) == expected
+
+
+def test_find_date_in_header_line():
+    assert find_date("South Front 10 July 2017") == date(2017, 7, 10)
+    assert find_date("no date here") is None

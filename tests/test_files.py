@@ -1,0 +1,124 @@
+import json
+
+import pytest
+
+from search.files import Problem, decode, find_files, read_paths
+
+
+def _read(paths, columns=None):
+    _, items = read_paths(paths, columns)
+    articles, problems = [], []
+    for item in items:
+        if item.article:
+            articles.append(item.article)
+        if item.problem:
+            problems.append(item.problem)
+    return articles, problems
+
+
+def test_decode():
+    assert decode("Raqqa \u2013 caf\u00e9".encode()) == ("Raqqa \u2013 caf\u00e9", None)
+    assert decode(b"\xef\xbb\xbfbom") == ("bom", None)
+    assert decode("utf16 \u00e9".encode("utf-16")) == ("utf16 \u00e9", None)
+    text, warning = decode("caf\u00e9 \u201cquoted\u201d".encode("cp1252"))
+    assert text == "caf\u00e9 \u201cquoted\u201d"
+    assert "decoded as Windows-1252" in warning
+    text, warning = decode(b"\x95\x81\xe9")  # 0x81 is undefined in Windows-1252
+    assert text == "\u2022\x81\u00e9" and "Windows-1252" in warning
+    assert decode(b"\x89PNG\r\n\x1a\n\x00\x00")[0] is None
+
+
+def test_folders_recursive_sorted_hidden_skipped(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    for name in ["b/2.txt", "a.txt", ".x.txt", ".hidden/y.txt"]:
+        (tmp_path / name).write_text("t")
+    files, problems = find_files([tmp_path, tmp_path / "missing"])
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == ["a.txt", "b/2.txt"]
+    assert problems == [Problem(str(tmp_path / "missing"), "no such file or folder")]
+
+
+def test_mixed_folder_reports_each_bad_file_and_reads_the_rest(tmp_path):
+    (tmp_path / "good.txt").write_text("Good title\nAbout Raqqa.")
+    (tmp_path / "latin1.txt").write_bytes("Caf\u00e9 title\nDeir ez-Zor \u00e9t\u00e9.".encode("latin-1"))
+    (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 10)
+    (tmp_path / "empty.txt").write_text("  \n")
+    lines = [json.dumps({"id": "j1", "title": "One", "body": "b"}), "{broken", "",
+             json.dumps({"id": "j2", "title": "Two", "body": "b"}), "[1, 2]"]
+    (tmp_path / "export.jsonl").write_text("\n".join(lines))
+    articles, problems = _read([tmp_path])
+    assert sorted(a.id for a in articles) == ["good", "j1", "j2", "latin1"]
+    latin = next(a for a in articles if a.id == "latin1")
+    assert latin.title == "Caf\u00e9 title"
+    by_origin = {p.origin: p for p in problems}
+    assert by_origin[str(tmp_path / "binary.txt")].skipped
+    assert by_origin[str(tmp_path / "empty.txt")].message == "empty file"
+    assert by_origin[f"{tmp_path / 'export.jsonl'}:2"].message.startswith("invalid JSON")
+    assert by_origin[f"{tmp_path / 'export.jsonl'}:5"].message == "expected a JSON object, got list"
+    warning = by_origin[str(tmp_path / "latin1.txt")]
+    assert not warning.skipped and "Windows-1252" in warning.message
+
+
+def test_json_object_array_and_wrapped_list(tmp_path):
+    (tmp_path / "one.json").write_text(json.dumps({"id": "o", "title": "T", "body": "B"}))
+    (tmp_path / "many.json").write_text(json.dumps([{"id": "m1", "title": "T"}, {"id": "m2", "body": "B"}, 5]))
+    (tmp_path / "wrapped.json").write_text(json.dumps({"articles": [{"id": "w", "title": "T"}]}))
+    (tmp_path / "bad.json").write_text('{"id": "x",\n "title": }')
+    articles, problems = _read([tmp_path])
+    assert sorted(a.id for a in articles) == ["m1", "m2", "o", "w"]
+    messages = sorted(str(p) for p in problems)
+    assert any(m.startswith(f"{tmp_path / 'bad.json'}:2: invalid JSON") for m in messages)
+    assert f"{tmp_path / 'many.json'}[2]: expected a JSON object, got int" in messages
+
+
+def test_deeply_nested_json_is_reported(tmp_path):
+    (tmp_path / "deep.json").write_text("[" * 100000 + "]" * 100000)
+    articles, problems = _read([tmp_path])
+    assert not articles and "nested too deeply" in problems[0].message
+
+
+def test_ids_without_id_field_are_stable(tmp_path):
+    record = {"title": "No id", "body": "Same text"}
+    (tmp_path / "a.jsonl").write_text(json.dumps(record) + "\n")
+    first = _read([tmp_path])[0][0].id
+    (tmp_path / "a.jsonl").write_text(json.dumps({"title": "Other", "body": "x"}) + "\n" + json.dumps(record) + "\n")
+    assert first in [a.id for a in _read([tmp_path])[0]]
+    assert first.startswith("a-")
+
+
+def test_csv_columns_guessed_mapped_and_bad_rows(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text('headline,text,when\n"A","Body A",2017-01-02\n"B","Body, B"\n"C","Body C",2017-01-03\n')
+    articles, problems = _read([path])
+    assert [a.title for a in articles] == ["A", "C"]
+    assert str(problems[0]) == f"{path}:3: expected 3 fields, found 2"
+    mapped, _ = _read([path], {"date": "when"})
+    assert str(mapped[0].date) == "2017-01-02"
+    _, problems = _read([path], {"body": "nope"})
+    assert "no column named 'nope'" in problems[0].message
+
+
+def test_csv_without_recognisable_columns(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("x,y\n1,2\n")
+    articles, problems = _read([path])
+    assert not articles and "--columns" in problems[0].message
+
+
+def test_fakes_csv_reads_every_article(fakes_csv):
+    articles, problems = _read([fakes_csv])
+    assert len(articles) == 804
+    assert not [p for p in problems if p.skipped]
+    assert all(a.date is not None and 2011 <= a.date.year <= 2018 for a in articles)
+    assert {a.source for a in articles} >= {"SANA", "Reuters", "Al-Manar", "Ahram Online"}
+    # 9 ids repeat: the same article labelled by several annotators
+    assert len({a.id for a in articles}) == 792
+    warnings = [p for p in problems if not p.skipped]
+    assert len(warnings) == 1 and "decoded as Windows-1252" in warnings[0].message
+
+
+@pytest.mark.parametrize("name", ["with space \u00e9.txt", "\u062d\u0644\u0628.txt"])
+def test_odd_file_names(tmp_path, name):
+    (tmp_path / name).write_text("Title\nBody")
+    articles, problems = _read([tmp_path])
+    assert [a.title for a in articles] == ["Title"] and not problems
