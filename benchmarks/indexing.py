@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -34,7 +34,8 @@ def corpus(n: int, seed: int, folder: Path) -> Path:
     path = folder / f"corpus-{n}-{seed}.jsonl"
     if not path.exists():
         subprocess.run(
-            [sys.executable, MAKE_CORPUS, "--n", str(n), "--seed", str(seed), "--out", path], check=True
+            [sys.executable, MAKE_CORPUS, "--n", str(n), "--seed", str(seed), "--out", path],
+            check=True,
         )
     return path
 
@@ -81,13 +82,17 @@ def child(variant: str, path: Path) -> None:
     size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     shutil.rmtree(target.parent)
-    print(json.dumps({"docs": docs, "seconds": seconds, "bytes": size, "peak_mib": peak_kib / 1024}))
+    print(
+        json.dumps({"docs": docs, "seconds": seconds, "bytes": size, "peak_mib": peak_kib / 1024})
+    )
 
 
 def measure(variant: str, path: Path) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", variant, "--corpus", path],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -122,8 +127,9 @@ def main() -> None:
         }
     ratio = rows["plain"]["docs_per_s"] / rows["ours"]["docs_per_s"]
     report = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "corpus": {"articles": args.n, "seed": args.seed, "runs": args.runs},
         "results": rows,
         "plain_over_ours": ratio,
@@ -135,8 +141,10 @@ def main() -> None:
         "| variant | docs/s | seconds | index MiB | peak MiB |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
-    labels = {"plain": "plain Whoosh (StandardAnalyzer, no tagging)",
-              "ours": "`search index` (parse + tag + entity tokens)"}
+    labels = {
+        "plain": "plain Whoosh (StandardAnalyzer, no tagging)",
+        "ours": "`search index` (parse + tag + entity tokens)",
+    }
     for variant, row in rows.items():
         table.append(
             f"| {labels[variant]} | {row['docs_per_s']:.0f} | {row['seconds']:.1f} | "

@@ -49,7 +49,11 @@ class ArticleTokenizer(Tokenizer):
         if not tokenize:
             token.original = token.text = value
             token.entity = False
-            token.pos, token.startchar, token.endchar = start_pos, start_char, start_char + len(value)
+            token.pos, token.startchar, token.endchar = (
+                start_pos,
+                start_char,
+                start_char + len(value),
+            )
             yield token
             return
         with_entities = self.entities and mode != "query"
@@ -144,7 +148,10 @@ def plain_analyzer():
 
 
 def entity_tokens(text: str) -> list[str]:
-    """The entity tokens a text names, in order (`Daesh near Raqqah` ->
-    ['faction:islamic-state', 'place:raqqa']): how a query finds every spelling."""
-    at_word = _entity_tokens(gazetteer.find(text))
-    return list(dict.fromkeys(t for word in sorted(at_word) for t, _, _ in at_word[word]))
+    """The entity tokens to search for the entities a query names, in order (`Daesh near
+    Raqqah` -> ['faction:islamic-state', 'place:raqqa', 'place:raqqa-governorate']): how a
+    query finds every spelling. A place brings its namesake governorate along."""
+    gaz = gazetteer.load()
+    found = gazetteer.find(text)
+    mentions = sorted((m for kind in ENTITY_KINDS for m in found.of(kind)), key=lambda m: m.word)
+    return list(dict.fromkeys(e.token for m in mentions for e in gaz.namesakes(m.entity)))

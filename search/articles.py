@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 from search.dates import find_date, parse_date
 from search.text import clean, paragraphs
@@ -109,9 +110,13 @@ def source_name(name: str | None) -> str | None:
 
 _LINK_TEXTS = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
 _BY = re.compile(r"^\**By\s+(?P<who>.+?)\**$", re.IGNORECASE)
-_PUBLISHED = re.compile(r"^(?P<source>[A-Z][^,\[\]()]{1,60}),\s+(?P<date>[A-Z][a-z]+\.? \d{1,2},? \d{4})$")
+_PUBLISHED = re.compile(
+    r"^(?P<source>[A-Z][^,\[\]()]{1,60}),\s+(?P<date>[A-Z][a-z]+\.? \d{1,2},? \d{4})$"
+)
 _ORIGINAL = re.compile(r"^\[(?P<source>[^\]\n]+)\]\([^)\n]*\)\s*(?P<date>.*)$")
-_LABELLED = re.compile(r"^(?P<label>Region|Theme|In-depth Report)s?:\s*(?P<value>.*)$", re.IGNORECASE)
+_LABELLED = re.compile(
+    r"^(?P<label>Region|Theme|In-depth Report)s?:\s*(?P<value>.*)$", re.IGNORECASE
+)
 _LABEL_FIELDS = {"region": "regions", "theme": "themes", "in-depth report": "reports"}
 _HEADER_WINDOW = 12  # header lines of a Global Research repost all sit in the first lines
 
@@ -222,8 +227,15 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "id": ("id", "_id", "article_id", "unit_id", "uuid", "guid"),
     "title": ("title", "article_title", "headline", "name"),
     "body": ("body", "article_content", "content", "text", "article_body", "article"),
-    "date": ("date", "published", "pubdate", "pub_date", "publication_date", "published_at",
-             "datetime"),
+    "date": (
+        "date",
+        "published",
+        "pubdate",
+        "pub_date",
+        "publication_date",
+        "published_at",
+        "datetime",
+    ),
     "source": ("source", "publisher", "outlet", "site"),
     "author": ("author", "authors", "byline", "by"),
     "url": ("url", "link", "href"),

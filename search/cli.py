@@ -36,7 +36,8 @@ def _columns(text: str | None) -> dict[str, str]:
         name, column = name.strip(), column.strip()
         if not sep or not column or name not in RECORD_KEYS:
             raise UsageError(
-                f"--columns: bad entry {pair!r}; use FIELD=COLUMN with FIELD one of {', '.join(RECORD_KEYS)}"
+                f"--columns: bad entry {pair!r}; use FIELD=COLUMN "
+                f"with FIELD one of {', '.join(RECORD_KEYS)}"
             )
         out[name] = column
     return out
@@ -58,15 +59,20 @@ def parser() -> argparse.ArgumentParser:
     )
     index.add_argument("paths", nargs="+", metavar="PATH", help="files or folders to index")
     index.add_argument(
-        "--index", type=Path, default=None, metavar="DIR",
+        "--index",
+        type=Path,
+        default=None,
+        metavar="DIR",
         help=f"index folder (default: ${ENV_VAR} or ./index)",
     )
     index.add_argument(
-        "--rebuild", action="store_true",
+        "--rebuild",
+        action="store_true",
         help="build a new index from PATHs alone and swap it in atomically when complete",
     )
     index.add_argument(
-        "--columns", metavar="FIELD=COLUMN,...",
+        "--columns",
+        metavar="FIELD=COLUMN,...",
         help="CSV/JSON column names when the guess is wrong, e.g. title=headline,body=text",
     )
     index.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")

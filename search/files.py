@@ -32,7 +32,9 @@ MAX_TEXT_BYTES = 10 * 1024 * 1024  # one article file; larger is not an article
 MAX_ID_LENGTH = 256
 csv.field_size_limit(MAX_TEXT_BYTES)
 # The five bytes Windows-1252 leaves undefined decode as their Latin-1 code points.
-codecs.register_error("latin-1-bytes", lambda e: (e.object[e.start : e.end].decode("latin-1"), e.end))
+codecs.register_error(
+    "latin-1-bytes", lambda e: (e.object[e.start : e.end].decode("latin-1"), e.end)
+)
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,9 @@ def _record(path: Path, record, origin: str, offset: int, columns=None) -> Itera
     if not isinstance(record, dict):
         yield None, Problem(origin, f"expected a JSON object, got {type(record).__name__}"), offset
         return
-    read = _article(lambda: parse_record(record, _content_id(path, record), origin, columns), origin, offset)
+    read = _article(
+        lambda: parse_record(record, _content_id(path, record), origin, columns), origin, offset
+    )
     yield read
     if read[0] is not None:
         for warning in read[0].warnings:
@@ -184,18 +188,33 @@ def _json(path: Path, text: str) -> Iterator[Read]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        yield None, Problem(f"{path}:{error.lineno}", f"invalid JSON: {error.msg} (column {error.colno})"), 0
+        yield (
+            None,
+            Problem(f"{path}:{error.lineno}", f"invalid JSON: {error.msg} (column {error.colno})"),
+            0,
+        )
         return
     except RecursionError:
         yield None, Problem(str(path), "invalid JSON: nested too deeply"), 0
         return
     if isinstance(data, dict):
-        nested = next((data[k] for k in ("articles", "documents", "items", "data") if isinstance(data.get(k), list)), None)
+        nested = next(
+            (
+                data[k]
+                for k in ("articles", "documents", "items", "data")
+                if isinstance(data.get(k), list)
+            ),
+            None,
+        )
         records = nested if nested is not None and not _looks_like_article(data) else [data]
     elif isinstance(data, list):
         records = data
     else:
-        yield None, Problem(str(path), f"expected a JSON object or array, got {type(data).__name__}"), 0
+        yield (
+            None,
+            Problem(str(path), f"expected a JSON object or array, got {type(data).__name__}"),
+            0,
+        )
         return
     for number, record in enumerate(records):
         yield from _record(path, record, f"{path}[{number}]", 0)
@@ -235,11 +254,25 @@ def _csv(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
         return
     missing = [c for c in columns.values() if c not in header]
     if missing:
-        yield None, Problem(str(path), f"no column named {', '.join(map(repr, missing))}; columns are {header}"), 0
+        yield (
+            None,
+            Problem(
+                str(path), f"no column named {', '.join(map(repr, missing))}; columns are {header}"
+            ),
+            0,
+        )
         return
     probe = dict.fromkeys(header, "x")
     if not any(_column(probe, name, columns) for name in ("title", "body")):
-        yield None, Problem(str(path), f"no title or body column among {header}; name them with --columns title=NAME,body=NAME"), 0
+        yield (
+            None,
+            Problem(
+                str(path),
+                f"no title or body column among {header}; "
+                "name them with --columns title=NAME,body=NAME",
+            ),
+            0,
+        )
         return
     while True:
         line = reader.line_num + 1
@@ -253,9 +286,13 @@ def _csv(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            yield None, Problem(f"{path}:{line}", f"expected {len(header)} fields, found {len(row)}"), 0
+            yield (
+                None,
+                Problem(f"{path}:{line}", f"expected {len(header)} fields, found {len(row)}"),
+                0,
+            )
             continue
-        yield from _record(path, dict(zip(header, row)), f"{path}:{line}", 0, columns)
+        yield from _record(path, dict(zip(header, row, strict=True)), f"{path}:{line}", 0, columns)
 
 
 def _column(row: Mapping[str, str], name: str, columns: Mapping[str, str]) -> bool:

@@ -21,7 +21,7 @@ from nltk.tokenize import RegexpTokenizer
 
 KINDS = ("faction", "place", "country", "theme")
 _WORDS = RegexpTokenizer(r"[^\W_]+")
-_GAP = re.compile(r"[\s\-'.]{1,3}")
+_GAP = re.compile(r"[\s\-'\u2019.]{1,3}")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _MARKS = dict.fromkeys(i for i in range(0x300, 0x370)) | {0x2BE: None, 0x2BF: None, 0x2BB: None}
 
@@ -156,6 +156,14 @@ class Gazetteer:
 
     def get(self, kind: str, name: str) -> Entity | None:
         return self.entities[kind].get(name)
+
+    def namesakes(self, entity: Entity) -> list[Entity]:
+        """The entity and the governorate named after it: a search for the city of
+        Deir ez-Zor also wants "the province of Deir Ezzor". Convention: "<city> Governorate"."""
+        province = self.entities["place"].get(f"{entity.name} Governorate")
+        if entity.kind == "place" and province is not None and province != entity:
+            return [entity, province]
+        return [entity]
 
     def lineage(self, entity: Entity) -> list[Entity]:
         """The entity and the factions it rolls up to (Tiger Forces -> Syrian government forces)."""

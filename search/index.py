@@ -33,7 +33,17 @@ from search.tagging import Tagged, tag
 DEFAULT_DIR = "index"
 ENV_VAR = "SEARCH_INDEX"
 POINTER = "CURRENT"
-FACETS = ("region", "theme", "report", "source", "author", "faction", "place", "province", "country")
+FACETS = (
+    "region",
+    "theme",
+    "report",
+    "source",
+    "author",
+    "faction",
+    "place",
+    "province",
+    "country",
+)
 COMMIT_EVERY = 5000  # documents per commit when updating the live index: bounds what a kill loses
 _GENERATION = re.compile(r"^gen-(\d{6})$")
 
@@ -266,6 +276,7 @@ def write(
 def _duplicate(article: Article, first: Article) -> Problem:
     """A second article with an id already seen in this run: the first one stays. Whoosh
     cannot replace a document it has not committed yet, and exports repeat rows."""
+
     def content(a: Article) -> tuple:
         return (a.title, a.body, a.date, a.source)
 

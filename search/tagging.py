@@ -16,8 +16,9 @@ from search.gazetteer import Entity, Mention
 
 Counts = tuple[tuple[str, int], ...]  # (name, mentions), most mentioned first
 
-# A region is inferred when its countries get at least this share of the top region's mentions.
-REGION_SHARE = 1 / 3
+# A region is inferred when its countries get at least half the mentions of the top region:
+# "US-backed" in a Syria story does not make it a story about the USA.
+REGION_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,12 @@ class Tagged:
         }
 
 
-_PLURAL = {"faction": "factions", "place": "places", "province": "provinces", "country": "countries"}
+_PLURAL = {
+    "faction": "factions",
+    "place": "places",
+    "province": "provinces",
+    "country": "countries",
+}
 
 
 def _iso(value) -> str | None:

@@ -28,7 +28,11 @@ def test_multi_word_alias_spans_all_its_words_at_the_first_position():
     text = "the Islamic State group"
     assert ("faction:islamic-state", 1, 4, 17) in tokens(text)
     assert [t for t in tokens(text) if not t[0].startswith("faction:")] == [
-        ("the", 0, 0, 3), ("islam", 1, 4, 11), ("state", 2, 12, 17), ("group", 3, 18, 23)]
+        ("the", 0, 0, 3),
+        ("islam", 1, 4, 11),
+        ("state", 2, 12, 17),
+        ("group", 3, 18, 23),
+    ]
 
 
 def test_unit_token_and_its_parent_token():
@@ -58,5 +62,10 @@ def test_analyzer_pickles_for_the_schema():
 
 
 def test_entity_tokens_of_a_query():
-    assert entity_tokens("Daesh near Raqqah") == ["faction:islamic-state", "place:raqqa"]
+    assert entity_tokens("Daesh near Raqqah") == [
+        "faction:islamic-state",
+        "place:raqqa",
+        "place:raqqa-governorate",
+    ]
+    assert entity_tokens("Raqqa province") == ["place:raqqa-governorate"]
     assert entity_tokens("is it raining") == []

@@ -67,7 +67,9 @@ def test_global_research_shape():
     assert article.credit is None
 
 
-@pytest.mark.parametrize("boilerplate", ["PayPal", "Featured image", "original source", "Copyright", "Disclaimer"])
+@pytest.mark.parametrize(
+    "boilerplate", ["PayPal", "Featured image", "original source", "Copyright", "Disclaimer"]
+)
 def test_global_research_boilerplate_is_not_body(boilerplate):
     assert boilerplate not in parse_text(GLOBAL_RESEARCH, "gr").body
 
@@ -132,9 +134,20 @@ def test_record_with_usual_fields_and_unknown_ones():
 
 
 def test_record_csv_column_names_and_explicit_mapping():
-    row = {"unit_id": "9", "article_title": "T", "article_content": "B", "date": "4/5/17", "source": "ahram"}
+    row = {
+        "unit_id": "9",
+        "article_title": "T",
+        "article_content": "B",
+        "date": "4/5/17",
+        "source": "ahram",
+    }
     article = parse_record(row, "x")
-    assert (article.id, article.title, article.body, article.date) == ("9", "T", "B", date(2017, 4, 5))
+    assert (article.id, article.title, article.body, article.date) == (
+        "9",
+        "T",
+        "B",
+        date(2017, 4, 5),
+    )
     assert article.source == "Ahram Online"
     mapped = parse_record({"h": "Head", "t": "Text"}, "x", columns={"title": "h", "body": "t"})
     assert (mapped.title, mapped.body) == ("Head", "Text")

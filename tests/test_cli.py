@@ -15,7 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 def run(*args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "search", *map(str, args)],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})}, timeout=300,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=300,
     )
 
 
@@ -68,7 +72,9 @@ def test_rebuild(tmp_path):
 def test_fakes_csv_indexes(tmp_path, fakes_csv):
     result = run("index", fakes_csv, "--index", tmp_path, "--quiet")
     # 804 rows, 792 distinct articles: 11 rows repeat an article, one repeats an id with other text
-    assert result.stdout.startswith("indexed 792, replaced 0, skipped 1, warnings 12 "), result.stdout
+    assert result.stdout.startswith("indexed 792, replaced 0, skipped 1, warnings 12 "), (
+        result.stdout
+    )
     assert result.returncode == 1
 
 
@@ -95,7 +101,10 @@ def test_tags_prints_json_with_spellings():
 def test_usage_errors_are_one_line(tmp_path, args, message):
     result = run(*args, "--index", tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == f"search: error: {result.stderr.strip().removeprefix('search: error: ')}"
+    assert (
+        result.stderr.strip()
+        == f"search: error: {result.stderr.strip().removeprefix('search: error: ')}"
+    )
     assert message in result.stderr and "Traceback" not in result.stderr
 
 

@@ -40,11 +40,18 @@ def test_folders_recursive_sorted_hidden_skipped(tmp_path):
 
 def test_mixed_folder_reports_each_bad_file_and_reads_the_rest(tmp_path):
     (tmp_path / "good.txt").write_text("Good title\nAbout Raqqa.")
-    (tmp_path / "latin1.txt").write_bytes("Caf\u00e9 title\nDeir ez-Zor \u00e9t\u00e9.".encode("latin-1"))
+    (tmp_path / "latin1.txt").write_bytes(
+        "Caf\u00e9 title\nDeir ez-Zor \u00e9t\u00e9.".encode("latin-1")
+    )
     (tmp_path / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 10)
     (tmp_path / "empty.txt").write_text("  \n")
-    lines = [json.dumps({"id": "j1", "title": "One", "body": "b"}), "{broken", "",
-             json.dumps({"id": "j2", "title": "Two", "body": "b"}), "[1, 2]"]
+    lines = [
+        json.dumps({"id": "j1", "title": "One", "body": "b"}),
+        "{broken",
+        "",
+        json.dumps({"id": "j2", "title": "Two", "body": "b"}),
+        "[1, 2]",
+    ]
     (tmp_path / "export.jsonl").write_text("\n".join(lines))
     articles, problems = _read([tmp_path])
     assert sorted(a.id for a in articles) == ["good", "j1", "j2", "latin1"]
@@ -61,7 +68,9 @@ def test_mixed_folder_reports_each_bad_file_and_reads_the_rest(tmp_path):
 
 def test_json_object_array_and_wrapped_list(tmp_path):
     (tmp_path / "one.json").write_text(json.dumps({"id": "o", "title": "T", "body": "B"}))
-    (tmp_path / "many.json").write_text(json.dumps([{"id": "m1", "title": "T"}, {"id": "m2", "body": "B"}, 5]))
+    (tmp_path / "many.json").write_text(
+        json.dumps([{"id": "m1", "title": "T"}, {"id": "m2", "body": "B"}, 5])
+    )
     (tmp_path / "wrapped.json").write_text(json.dumps({"articles": [{"id": "w", "title": "T"}]}))
     (tmp_path / "bad.json").write_text('{"id": "x",\n "title": }')
     articles, problems = _read([tmp_path])
@@ -81,14 +90,18 @@ def test_ids_without_id_field_are_stable(tmp_path):
     record = {"title": "No id", "body": "Same text"}
     (tmp_path / "a.jsonl").write_text(json.dumps(record) + "\n")
     first = _read([tmp_path])[0][0].id
-    (tmp_path / "a.jsonl").write_text(json.dumps({"title": "Other", "body": "x"}) + "\n" + json.dumps(record) + "\n")
+    (tmp_path / "a.jsonl").write_text(
+        json.dumps({"title": "Other", "body": "x"}) + "\n" + json.dumps(record) + "\n"
+    )
     assert first in [a.id for a in _read([tmp_path])[0]]
     assert first.startswith("a-")
 
 
 def test_csv_columns_guessed_mapped_and_bad_rows(tmp_path):
     path = tmp_path / "t.csv"
-    path.write_text('headline,text,when\n"A","Body A",2017-01-02\n"B","Body, B"\n"C","Body C",2017-01-03\n')
+    path.write_text(
+        'headline,text,when\n"A","Body A",2017-01-02\n"B","Body, B"\n"C","Body C",2017-01-03\n'
+    )
     articles, problems = _read([path])
     assert [a.title for a in articles] == ["A", "C"]
     assert str(problems[0]) == f"{path}:3: expected 3 fields, found 2"

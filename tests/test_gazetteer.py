@@ -40,7 +40,9 @@ def test_longest_alias_wins():
     assert names("Free Syrian Army units", "faction") == ["Free Syrian Army"]
     assert names("the Syrian Army advanced", "faction") == ["Syrian government forces"]
     assert names("the Syrian Democratic Forces (SDF)", "faction") == [
-        "Syrian Democratic Forces", "Syrian Democratic Forces"]
+        "Syrian Democratic Forces",
+        "Syrian Democratic Forces",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -102,8 +104,16 @@ def test_coverage_of_the_data():
     assert sum(1 for g in governorates if places[g].country == "Iraq") >= 18
     for place in places.values():
         assert place.province is None or place.province in governorates
-    for required in ["Islamic State", "Syrian Democratic Forces", "YPG", "YPJ", "Hezbollah",
-                     "Syrian government forces", "Tiger Forces", "Peshmerga"]:
+    for required in [
+        "Islamic State",
+        "Syrian Democratic Forces",
+        "YPG",
+        "YPJ",
+        "Hezbollah",
+        "Syrian government forces",
+        "Tiger Forces",
+        "Peshmerga",
+    ]:
         assert required in factions
 
 
@@ -129,3 +139,11 @@ def test_every_alias_belongs_to_one_entity():
 def test_trailing_period_of_an_abbreviation_is_part_of_the_mention():
     assert written("U.S. troops and the U.S.-backed SDF", "country") == ["U.S.", "U.S."]
     assert written("helped by the U.S", "country") == ["U.S"]
+
+
+def test_curly_apostrophe_between_words():
+    assert (
+        names("the People\u2019s Protection Units", "faction")
+        == names("the People's Protection Units", "faction")
+        == ["YPG"]
+    )

@@ -13,7 +13,10 @@ def test_normalise_is_nfc():
 
 def test_markdown_links_become_their_text():
     assert strip_markdown("By [South Front](#) and [AP](https://ap.org)") == "By South Front and AP"
-    assert strip_markdown("via: <http://southfront.org/donate/>") == "via: http://southfront.org/donate/"
+    assert (
+        strip_markdown("via: <http://southfront.org/donate/>")
+        == "via: http://southfront.org/donate/"
+    )
     assert strip_markdown("Articles by: **[South Front](#)**") == "Articles by: South Front"
 
 
