@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -84,31 +84,42 @@ class _Alias:
 
 
 class Matcher:
-    """Leftmost-longest, whole-word alias matching over word tokens."""
+    """Leftmost-longest, whole-word alias matching over word tokens, with a trie of words."""
+
+    _END = ""  # trie key of the aliases ending at a node; no word folds to ""
 
     def __init__(self, aliases: list[tuple[str, Entity]]) -> None:
-        table: dict[str, list[_Alias]] = defaultdict(list)
+        self._root: dict = {}
         for alias, entity in aliases:
             words = [alias[s:e] for s, e in word_spans(alias)]
             if not words:
                 continue
             exact = tuple(words) if not any(c.islower() for c in alias) else None
             keys = tuple(fold(w) for w in words)
-            table[keys[0]].append(_Alias(keys, exact, entity, alias.rstrip().endswith(".")))
-        for candidates in table.values():
-            candidates.sort(key=lambda a: len(a.keys), reverse=True)
-        self._table = dict(table)
+            node = self._root
+            for key in keys:
+                node = node.setdefault(key, {})
+            node.setdefault(self._END, []).append(
+                _Alias(keys, exact, entity, alias.rstrip().endswith("."))
+            )
+
+    def aliases(self) -> Iterator[_Alias]:
+        """Every alias in the trie."""
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            for key, value in node.items():
+                if key == self._END:
+                    yield from value
+                else:
+                    stack.append(value)
 
     def find(self, text: str, spans: list[tuple[int, int]], keys: list[str]) -> list[Mention]:
         """Mentions in `text`, given its word spans and their folded forms."""
         found: list[Mention] = []
         index, count = 0, len(keys)
         while index < count:
-            match = None
-            for alias in self._table.get(keys[index], ()):
-                if self._matches(alias, text, spans, keys, index):
-                    match = alias
-                    break
+            match = self._longest(text, spans, keys, index)
             if match is None:
                 index += 1
                 continue
@@ -120,20 +131,28 @@ class Matcher:
             index = last + 1
         return found
 
-    @staticmethod
-    def _matches(alias: _Alias, text: str, spans, keys, index: int) -> bool:
-        size = len(alias.keys)
-        if index + size > len(keys) or tuple(keys[index : index + size]) != alias.keys:
-            return False
-        for i in range(index, index + size - 1):
-            if not _GAP.fullmatch(text, spans[i][1], spans[i + 1][0]):
-                return False
-        if alias.exact is None:
-            return True
-        written = tuple(text[s:e] for s, e in spans[index : index + size])
-        if written != alias.exact:
-            return False
-        return sum(map(len, alias.exact)) > 2 or not _shouting(text, spans, index, index + size - 1)
+    def _longest(self, text: str, spans, keys: list[str], index: int) -> _Alias | None:
+        """The longest alias starting at word `index`, walking the trie word by word."""
+        node = self._root.get(keys[index])
+        best, last = None, index
+        while node is not None:
+            for alias in node.get(self._END, ()):
+                if alias.exact is None or _exact(alias, text, spans, index, last):
+                    best = alias
+                    break
+            last += 1
+            if last >= len(keys) or not _GAP.fullmatch(text, spans[last - 1][1], spans[last][0]):
+                break
+            node = node.get(keys[last])
+        return best
+
+
+def _exact(alias: _Alias, text: str, spans, first: int, last: int) -> bool:
+    """A case-sensitive alias as written, and not a short acronym among shouted words."""
+    written = tuple(text[s:e] for s, e in spans[first : last + 1])
+    if written != alias.exact:
+        return False
+    return sum(map(len, written)) > 2 or not _shouting(text, spans, first, last)
 
 
 def _shouting(text: str, spans, first: int, last: int) -> bool:

@@ -129,9 +129,8 @@ def test_every_alias_belongs_to_one_entity():
     gaz = gazetteer.load()
     for kind, matcher in gaz.matchers.items():
         owners = collections.defaultdict(set)
-        for candidates in matcher._table.values():
-            for alias in candidates:
-                owners[(alias.keys, alias.exact)].add(alias.entity.name)
+        for alias in matcher.aliases():
+            owners[(alias.keys, alias.exact)].add(alias.entity.name)
         shared = {k: v for k, v in owners.items() if len(v) > 1}
         assert not shared, f"{kind}: aliases with two owners: {shared}"
 
