@@ -106,6 +106,8 @@ class LowercaseFilter(Filter):
 class StemFilter(Filter):
     """Snowball (Porter2) stemming of word tokens, with a cache: news vocabulary repeats."""
 
+    is_morph = True  # Whoosh skips it when indexing the unstemmed words kept for spelling
+
     def __init__(self, language: str = "english", cachesize: int = 50000) -> None:
         self.language = language
         self.cachesize = cachesize

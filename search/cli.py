@@ -14,6 +14,7 @@ from pathlib import Path
 
 from search import __version__
 from search.articles import RECORD_KEYS
+from search.errors import SearchError
 from search.files import Item, read_paths
 from search.gazetteer import GazetteerError
 from search.index import ENV_VAR, Entry, IndexNotFoundError, Summary, default_dir, write
@@ -88,6 +89,48 @@ def parser() -> argparse.ArgumentParser:
     tags.add_argument("--columns", metavar="FIELD=COLUMN,...", help="as for `search index`")
     tags.add_argument("--body", action="store_true", help="include each article's full body text")
     tags.set_defaults(run=run_tags)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the JSON API over HTTP",
+        description="Run the API on uvicorn. With --build, first (re)build the index from PATHs "
+        "when it is missing or older than any file under them.",
+    )
+    serve.add_argument("--index", type=Path, default=None, metavar="DIR", help="index folder")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument(
+        "--build", nargs="+", metavar="PATH", help="article files or folders to build from"
+    )
+    serve.add_argument(
+        "--cors", metavar="ORIGINS", help="allowed CORS origins, comma-separated (default *)"
+    )
+    serve.set_defaults(run=run_serve)
+
+    search = commands.add_parser(
+        "query",
+        help="search the index and print the result",
+        description="Run a search as GET /search does and print it readably, or as JSON.",
+    )
+    search.add_argument("q", nargs="?", default="", help="query text (empty: everything)")
+    search.add_argument("--index", type=Path, default=None, metavar="DIR", help="index folder")
+    search.add_argument(
+        "-f",
+        "--filter",
+        action="append",
+        default=[],
+        metavar="FACET=VALUE",
+        help="filter, repeatable (same facet: OR; different facets: AND)",
+    )
+    search.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY[-MM[-DD]]")
+    search.add_argument("--to", dest="date_to", metavar="DATE", help="YYYY[-MM[-DD]]")
+    search.add_argument("--sort", default="relevance", help="relevance, date or -date")
+    search.add_argument("--page", default="1", help="page number, from 1")
+    search.add_argument("--per-page", default="10", help="hits per page")
+    search.add_argument("--facets", default="", help="facets to count, comma-separated")
+    search.add_argument("--json", action="store_true", help="print the API's JSON")
+    search.set_defaults(run=run_query)
     return top
 
 
@@ -99,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.run(args)
+    except SearchError as error:
+        print(f"search: error: {error.message}", file=sys.stderr)
+        return EXIT_ERROR
     except UsageError as error:
         print(f"search: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -186,3 +232,74 @@ def run_tags(args: argparse.Namespace) -> int:
     json.dump(out, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return EXIT_SKIPPED if skipped else EXIT_OK
+
+
+def _stale(root: Path, paths: list[str]) -> bool:
+    """True when the index is missing or older than any file under `paths`."""
+    from search.files import find_files
+    from search.index import POINTER
+
+    pointer = root / POINTER
+    if not pointer.exists():
+        return True
+    built = pointer.stat().st_mtime
+    files, _ = find_files(paths)
+    return any(f.stat().st_mtime > built for f in files)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    import os
+
+    import uvicorn
+
+    from search.api import CORS_ENV
+
+    root = (args.index or default_dir()).resolve()
+    if args.build and _stale(root, args.build):
+        total, items = read_paths(args.build)
+        summary = write(_entries(items, _Progress(total, False)), root, rebuild=True)
+        print(f"{summary.line()} -> {root}", file=sys.stderr)
+    os.environ[ENV_VAR] = str(root)  # the app factory reads it, in every worker
+    if args.cors is not None:
+        os.environ[CORS_ENV] = args.cors
+    uvicorn.run(
+        "search.api:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+    )
+    return EXIT_OK
+
+
+def run_query(args: argparse.Namespace) -> int:
+    from search import terminal
+    from search.query import search
+    from search.request import parse_request
+    from search.service import Service
+
+    params: dict[str, list[str]] = {
+        "q": [args.q],
+        "sort": [args.sort],
+        "page": [args.page],
+        "per_page": [args.per_page],
+        "facets": [args.facets],
+    }
+    for pair in args.filter:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--filter: bad entry {pair!r}; use FACET=VALUE")
+        params.setdefault(name.strip(), []).append(value)
+    if args.date_from:
+        params["from"] = [args.date_from]
+    if args.date_to:
+        params["to"] = [args.date_to]
+    request = parse_request(params)
+    result = search(Service(args.index or default_dir()).view(), request)
+    if args.json:
+        json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(terminal.render(result, color=sys.stdout.isatty()))
+    return EXIT_OK

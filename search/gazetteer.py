@@ -114,12 +114,15 @@ class Matcher:
                 else:
                     stack.append(value)
 
-    def find(self, text: str, spans: list[tuple[int, int]], keys: list[str]) -> list[Mention]:
-        """Mentions in `text`, given its word spans and their folded forms."""
+    def find(
+        self, text: str, spans: list[tuple[int, int]], keys: list[str], relaxed: bool = False
+    ) -> list[Mention]:
+        """Mentions in `text`, given its word spans and their folded forms. `relaxed` (for
+        queries) lets acronyms of three letters or more match in any case."""
         found: list[Mention] = []
         index, count = 0, len(keys)
         while index < count:
-            match = self._longest(text, spans, keys, index)
+            match = self._longest(text, spans, keys, index, relaxed)
             if match is None:
                 index += 1
                 continue
@@ -131,13 +134,13 @@ class Matcher:
             index = last + 1
         return found
 
-    def _longest(self, text: str, spans, keys: list[str], index: int) -> _Alias | None:
+    def _longest(self, text: str, spans, keys, index: int, relaxed: bool) -> _Alias | None:
         """The longest alias starting at word `index`, walking the trie word by word."""
         node = self._root.get(keys[index])
         best, last = None, index
         while node is not None:
             for alias in node.get(self._END, ()):
-                if alias.exact is None or _exact(alias, text, spans, index, last):
+                if alias.exact is None or _exact(alias, text, spans, index, last, relaxed):
                     best = alias
                     break
             last += 1
@@ -147,9 +150,11 @@ class Matcher:
         return best
 
 
-def _exact(alias: _Alias, text: str, spans, first: int, last: int) -> bool:
+def _exact(alias: _Alias, text: str, spans, first: int, last: int, relaxed: bool) -> bool:
     """A case-sensitive alias as written, and not a short acronym among shouted words."""
     written = tuple(text[s:e] for s, e in spans[first : last + 1])
+    if relaxed and sum(map(len, written)) > 2:
+        return True
     if written != alias.exact:
         return False
     return sum(map(len, written)) > 2 or not _shouting(text, spans, first, last)
@@ -279,3 +284,21 @@ def find(text: str) -> Mentions:
     keys = [fold(text[s:e]) for s, e in spans]
     found = {kind: tuple(gazetteer.matchers[kind].find(text, spans, keys)) for kind in KINDS}
     return Mentions(spans=tuple(spans), **found)
+
+
+def find_in_query(text: str) -> list[Mention]:
+    """Factions, places and countries named in query text, leftmost-longest across kinds."""
+    gaz = load()
+    spans = word_spans(text)
+    keys = [fold(text[s:e]) for s, e in spans]
+    found = [
+        m
+        for kind in ("faction", "place", "country")
+        for m in gaz.matchers[kind].find(text, spans, keys, relaxed=True)
+    ]
+    found.sort(key=lambda m: (m.start, m.start - m.end))
+    out: list[Mention] = []
+    for mention in found:
+        if not out or mention.start >= out[-1].end:
+            out.append(mention)
+    return out

@@ -60,8 +60,10 @@ class ArticleSchema(SchemaClass):
     """One document per article. Facet fields hold canonical names, comma-separated."""
 
     id = ID(stored=True, unique=True)
-    title = TEXT(analyzer=text_analyzer(), stored=True, field_boost=2.0)
-    body = TEXT(analyzer=text_analyzer(), stored=True)
+    # spelling=True also keeps the unstemmed words (spell_title, spell_body): "did you mean"
+    # suggestions and prefix expansion work on real words, not stems.
+    title = TEXT(analyzer=text_analyzer(), stored=True, field_boost=2.0, spelling=True)
+    body = TEXT(analyzer=text_analyzer(), stored=True, spelling=True)
     date = DATETIME(stored=True, sortable=True)
     year = KEYWORD(stored=True, sortable=True)
     month = KEYWORD(stored=True, sortable=True)  # "2017-07"

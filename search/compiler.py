@@ -1,0 +1,209 @@
+"""Query tree -> Whoosh query, with the domain knowledge: aliases become entity tokens.
+
+A run of plain words that names a gazetteer entity (`Deir Ezzor`, `daesh`) matches every
+spelling of it through its entity token, and the highlight marks the words each article wrote.
+Acronym aliases of three letters or more match in any case in a query (`isis`, `sdf`), the
+two-letter ones (`IS`, `US`) only as written, as in articles.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from search import gazetteer
+from search.analysis import text_analyzer
+from search.errors import QuerySyntaxError
+from search.querylang import TEXT_FIELDS, All, And, Node, Not, Or, Phrase, Word
+
+MAX_EXPANSION = 256  # words a prefix may expand to
+_ANALYZER = text_analyzer()
+_ENTITY_FACETS = {"faction": "faction", "place": "place", "country": "country"}
+
+
+@dataclass
+class Compiled:
+    """The Whoosh query and what the compiler recognised, for the response."""
+
+    query: wq.Query
+    entities: list[dict] = field(default_factory=list)
+
+
+def stems(text: str) -> list[str]:
+    """Query words as indexed: folded and stemmed, no entity tokens."""
+    return [token.text for token in _ANALYZER(text, mode="query")]
+
+
+class Compiler:
+    """Compiles one query tree against one searcher (for prefix and facet-value lookups)."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.gaz = gazetteer.load()
+        self.entities: list[dict] = []
+
+    def compile(self, node: Node) -> Compiled:
+        return Compiled(self.node(node), self.entities)
+
+    def node(self, node: Node) -> wq.Query:
+        if isinstance(node, All):
+            return wq.Every()
+        if isinstance(node, Not):
+            return wq.Not(self.node(node.node))
+        if isinstance(node, Or):
+            return wq.Or([self.node(n) for n in node.nodes])
+        if isinstance(node, Phrase):
+            return self.phrase(node)
+        if isinstance(node, And):
+            return self.conjunction(node.nodes)
+        if node.field is None and not node.prefix:
+            return self.words([node])[0]  # a lone word may still name an entity
+        return self.word(node)
+
+    def conjunction(self, nodes: tuple[Node, ...]) -> wq.Query:
+        """AND of the parts; runs of plain words are first read as entity names."""
+        parts: list[wq.Query] = []
+        run: list[Word] = []
+        for node in (*nodes, None):
+            if isinstance(node, Word) and node.field is None and not node.prefix:
+                run.append(node)
+                continue
+            parts += self.words(run)
+            run = []
+            if node is not None:
+                parts.append(self.node(node))
+        if all(isinstance(p, wq.Not) for p in parts):
+            parts.insert(0, wq.Every())
+        return parts[0] if len(parts) == 1 else wq.And(parts)
+
+    def words(self, run: list[Word]) -> list[wq.Query]:
+        """Plain words in a row: entity names among them match every spelling."""
+        if not run:
+            return []
+        text, starts = "", []
+        for word in run:
+            starts.append(len(text))
+            text += word.text + " "
+        mentions = gazetteer.find_in_query(text)
+        out: list[wq.Query] = []
+        index = 0
+        for mention in mentions:
+            first = starts.index(mention.start) if mention.start in starts else None
+            if first is None or first < index:
+                continue
+            out += [self.word(w) for w in run[index:first]]
+            last = max(i for i, s in enumerate(starts) if s < mention.end)
+            words = [w.text for w in run[first : last + 1]]
+            out.append(self.entity(mention.entity, " ".join(words), TEXT_FIELDS))
+            index = last + 1
+        out += [self.word(w) for w in run[index:]]
+        return out
+
+    def entity(self, entity: gazetteer.Entity, written: str, fields) -> wq.Query:
+        """Any spelling of the entity (and a place's namesake governorate), or the words."""
+        names = self.gaz.namesakes(entity)
+        self.entities.append(
+            {
+                "text": written,
+                "kind": entity.kind,
+                "name": entity.name,
+                "also": [e.name for e in names[1:]],
+            }
+        )
+        terms = [wq.Term(f, e.token) for e in names for f in fields]
+        return wq.Or([*terms, self.text_match(written, fields)])
+
+    def text_match(self, text: str, fields) -> wq.Query:
+        words = stems(text)
+        if not words:
+            return wq.NullQuery
+        if len(words) == 1:
+            per_field = [wq.Term(f, words[0]) for f in fields]
+        else:  # a phrase, or one written word that analyses to several ("US-led")
+            per_field = [wq.Phrase(f, words) for f in fields]
+        return per_field[0] if len(per_field) == 1 else wq.Or(per_field)
+
+    def word(self, node: Word) -> wq.Query:
+        if node.field in _FACET_NAMES:
+            return self.facet_value(node.field, node.text, node.prefix, node.start)
+        fields = (node.field,) if node.field else TEXT_FIELDS
+        if node.prefix:
+            return self.prefix(node, fields)
+        return self.text_match(node.text, fields)
+
+    def phrase(self, node: Phrase) -> wq.Query:
+        if node.field in _FACET_NAMES:
+            return self.facet_value(node.field, node.text, False, node.start)
+        fields = (node.field,) if node.field else TEXT_FIELDS
+        mentions = gazetteer.find_in_query(node.text)
+        if len(mentions) == 1 and mentions[0].start == 0 and mentions[0].end == len(node.text):
+            return self.entity(mentions[0].entity, node.text, fields)
+        return self.text_match(node.text, fields)
+
+    def prefix(self, node: Word, fields) -> wq.Query:
+        """Expand over the unstemmed words of the index, then search their stems."""
+        folded = gazetteer.fold(node.text)
+        words: set[str] = set()
+        for name in fields:
+            spell = f"spell_{name}"
+            for term in self.reader.expand_prefix(spell, folded):
+                text = term.decode("utf-8") if isinstance(term, bytes) else term
+                if ":" in text:  # entity tokens are not words
+                    continue
+                words.add(text)
+                if len(words) > MAX_EXPANSION:
+                    raise QuerySyntaxError(
+                        f"{node.text}* matches more than {MAX_EXPANSION} words; "
+                        "use a longer prefix",
+                        node.start,
+                        node.text + "*",
+                    )
+        terms = sorted({stem for word in words for stem in stems(word)})
+        if not terms:
+            return wq.NullQuery
+        return wq.Or([wq.Term(f, t) for t in terms for f in fields])
+
+    def facet_value(self, facet: str, value: str, prefix: bool, start: int) -> wq.Query:
+        """A facet value: an alias names its entity; otherwise values match ignoring case."""
+        values = resolve_facet_values(self.reader, facet, value, prefix)
+        if len(values) > MAX_EXPANSION:
+            raise QuerySyntaxError(
+                f"{facet}:{value}* matches more than {MAX_EXPANSION} values", start, value
+            )
+        if not values:
+            return wq.NullQuery
+        return wq.Or([wq.Term(facet, v) for v in values])
+
+
+_FACET_NAMES = {
+    "faction",
+    "place",
+    "province",
+    "country",
+    "region",
+    "theme",
+    "report",
+    "source",
+    "author",
+}
+
+
+def resolve_facet_values(reader, facet: str, value: str, prefix: bool = False) -> list[str]:
+    """Indexed values of a facet that `value` names: a gazetteer alias (`ISIS` ->
+    `Islamic State`), or values equal (or, with `prefix`, starting with) it ignoring case."""
+    kind = _ENTITY_FACETS.get(facet) or ("place" if facet == "province" else None)
+    if kind and not prefix:
+        mentions = gazetteer.find_in_query(value)
+        if len(mentions) == 1 and (mentions[0].end - mentions[0].start) >= len(value.strip()):
+            return [mentions[0].entity.name]
+    wanted = gazetteer.fold(value.strip())
+    out = []
+    for term in reader.lexicon(facet):
+        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        folded = gazetteer.fold(text)
+        if folded == wanted or (prefix and folded.startswith(wanted)):
+            out.append(text)
+    return out

@@ -1,0 +1,43 @@
+"""Errors that carry their HTTP status and a stable code; one handler turns them into JSON."""
+
+from __future__ import annotations
+
+
+class SearchError(Exception):
+    """A request the service cannot answer. `param` names the offending parameter."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, param: str | None = None, **extra: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.extra = extra
+
+    def to_json(self) -> dict:
+        error = {"code": self.code, "message": self.message, "param": self.param, **self.extra}
+        return {"error": error}
+
+
+class BadParameter(SearchError):
+    code = "bad_parameter"
+
+
+class QuerySyntaxError(SearchError):
+    """A query that does not parse; says where (`offset`) and what (`text`)."""
+
+    code = "query_syntax"
+
+    def __init__(self, message: str, offset: int, text: str, param: str = "q") -> None:
+        super().__init__(f"{message} at character {offset}", param, offset=offset, text=text)
+
+
+class NotFound(SearchError):
+    status = 404
+    code = "not_found"
+
+
+class IndexUnavailable(SearchError):
+    status = 503
+    code = "index_unavailable"

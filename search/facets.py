@@ -1,0 +1,58 @@
+"""Facet counts from per-searcher value arrays, in one JSON shape for every facet.
+
+Whoosh's `groupedby` keeps every match and decodes values document by document; here each
+facet field's values are read once per searcher (docnum -> tuple of values) and counting a
+result set is a loop over its document numbers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from whoosh.searching import Searcher
+
+
+class ValueArrays:
+    """docnum -> values of a facet field, read once from the field's column and kept."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.reader = searcher.reader()
+        self._arrays: dict[str, list[tuple[str, ...]]] = {}
+
+    def __call__(self, field: str) -> list[tuple[str, ...]]:
+        array = self._arrays.get(field)
+        if array is None:
+            column = self.reader.column_reader(field)
+            array = [
+                tuple(v for v in (column[d] or "").split(",") if v)
+                for d in range(self.reader.doc_count_all())
+            ]
+            self._arrays[field] = array
+        return array
+
+
+def count(values: list[tuple[str, ...]], docnums: Iterable[int]) -> Counter[str]:
+    """How many of the documents carry each value."""
+    counter: Counter[str] = Counter()
+    for docnum in docnums:
+        counter.update(values[docnum])
+    return counter
+
+
+def ranked(counter: Counter[str], size: int, prefix: str = "") -> dict:
+    """The facet shape: {values: [{value, count}], truncated}, most frequent first."""
+    wanted = prefix.casefold()
+    items = sorted(
+        ((value, n) for value, n in counter.items() if value.casefold().startswith(wanted)),
+        key=lambda item: (-item[1], item[0]),
+    )
+    return {
+        "values": [{"value": value, "count": n} for value, n in items[:size]],
+        "truncated": len(items) > size,
+    }
+
+
+def histogram(counter: Counter[str]) -> list[dict]:
+    """Periods in time order ("2017-06" before "2017-07")."""
+    return [{"value": period, "count": n} for period, n in sorted(counter.items())]

@@ -1,0 +1,100 @@
+"""HTML-safe highlights: fragments of stored text with <mark> around matched words only.
+
+Matches come from re-analysing the stored text with the index analyzer, so an entity token
+(`faction:islamic-state`) marks the words the article wrote (`Daesh`). Every fragment is
+returned as HTML (article text escaped) and as data: its plain text, its offset in the field,
+and the matched ranges within it.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from search.analysis import text_analyzer
+
+_ANALYZER = text_analyzer()
+
+
+@dataclass(frozen=True)
+class Fragment:
+    text: str
+    offset: int  # where the fragment starts in the field's text
+    ranges: tuple[tuple[int, int], ...]  # matched [start, end) within `text`
+
+    @property
+    def html(self) -> str:
+        out, position = [], 0
+        for start, end in self.ranges:
+            out.append(html.escape(self.text[position:start]))
+            out.append(f"<mark>{html.escape(self.text[start:end])}</mark>")
+            position = end
+        out.append(html.escape(self.text[position:]))
+        return "".join(out)
+
+    def to_json(self) -> dict:
+        return {
+            "html": self.html,
+            "text": self.text,
+            "offset": self.offset,
+            "ranges": [list(r) for r in self.ranges],
+        }
+
+
+def match_ranges(text: str, terms: set[str]) -> list[tuple[int, int]]:
+    """Character ranges of the tokens of `text` that are among `terms`, merged."""
+    if not terms or not text:
+        return []
+    spans = sorted(
+        (token.startchar, token.endchar)
+        for token in _ANALYZER(text, chars=True, mode="index", removestops=False)
+        if token.text in terms
+    )
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(start, end) for start, end in merged]
+
+
+def whole(text: str, terms: set[str]) -> Fragment:
+    """The whole text (a title) with its matches."""
+    return Fragment(text, 0, tuple(match_ranges(text, terms)))
+
+
+def fragments(text: str, terms: set[str], count: int = 3, size: int = 160) -> list[Fragment]:
+    """Up to `count` fragments of about `size` characters around the densest matches, in text
+    order. With no match, the opening of the text, so a hit always shows something."""
+    ranges = match_ranges(text, terms)
+    if not ranges:
+        return [_cut(text, 0, size, [])] if text and count else []
+    windows = []
+    for index, (start, _) in enumerate(ranges):
+        inside = [r for r in ranges[index:] if r[1] <= start + size]
+        windows.append((len(inside), -start, start, inside))
+    chosen: list[tuple[int, list]] = []
+    for _, _, start, inside in sorted(windows, reverse=True):
+        if len(chosen) >= count:
+            break
+        if all(start >= s + size or start + size <= s for s, _ in chosen):
+            chosen.append((start, inside))
+    return [_cut(text, start, size, inside) for start, inside in sorted(chosen)]
+
+
+def _cut(text: str, first_match: int, size: int, inside: list[tuple[int, int]]) -> Fragment:
+    """A fragment starting a little before the first match, cut at word boundaries."""
+    start = max(0, first_match - size // 4)
+    if start:
+        space = text.rfind(" ", 0, start)
+        start = space + 1 if space >= 0 and start - space < 20 else start
+    end = min(len(text), start + size)
+    last_match_end = max((e for _, e in inside), default=0)
+    end = max(end, last_match_end)
+    if end < len(text):
+        space = text.rfind(" ", last_match_end, end)
+        end = space if space > start else end
+    piece = text[start:end].replace("\n", " ")  # same length: ranges stay valid
+    ranges = tuple((s - start, e - start) for s, e in inside if s >= start and e <= end)
+    return Fragment(piece, start, ranges)

@@ -1,0 +1,207 @@
+"""The OpenAPI 3.1 description of the API, built from the same parameter tables the code checks."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from search import __version__
+from search.index import FACETS
+from search.request import INTERVALS, PARAMETERS, SORTS
+
+_STRING = {"type": "string"}
+_INT = {"type": "integer"}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+
+ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "param"],
+            "properties": {
+                "code": _STRING,
+                "message": _STRING,
+                "param": _NULLABLE_STRING,
+                "offset": {**_INT, "description": "query syntax errors: character offset"},
+                "text": {**_STRING, "description": "query syntax errors: the offending text"},
+            },
+        }
+    },
+}
+FRAGMENT = {
+    "type": "object",
+    "required": ["html", "text", "offset", "ranges"],
+    "properties": {
+        "html": {**_STRING, "description": "article text HTML-escaped, matches in <mark>"},
+        "text": _STRING,
+        "offset": _INT,
+        "ranges": {"type": "array", "items": {"type": "array", "items": _INT}},
+    },
+}
+FACET = {
+    "type": "object",
+    "required": ["values", "truncated"],
+    "properties": {
+        "values": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["value", "count"],
+                "properties": {"value": _STRING, "count": _INT},
+            },
+        },
+        "truncated": {"type": "boolean"},
+    },
+}
+TAGS = {"type": "object", "properties": {n: {"type": "array", "items": _STRING} for n in FACETS}}
+HIT = {
+    "type": "object",
+    "required": ["id", "score", "title", "date", "source", "author", "url", "tags"],
+    "properties": {
+        "id": _STRING,
+        "score": {"type": ["number", "null"]},
+        "title": _STRING,
+        "date": {**_NULLABLE_STRING, "format": "date"},
+        "source": _NULLABLE_STRING,
+        "author": _NULLABLE_STRING,
+        "url": _NULLABLE_STRING,
+        "tags": TAGS,
+        "highlights": {
+            "type": "object",
+            "properties": {"title": FRAGMENT, "body": {"type": "array", "items": FRAGMENT}},
+        },
+    },
+}
+HISTOGRAM = {"type": "array", "items": FACET["properties"]["values"]["items"]}
+SEARCH = {
+    "type": "object",
+    "required": ["total", "took_ms", "page", "per_page", "hits", "facets", "query"],
+    "properties": {
+        "total": _INT,
+        "took_ms": {"type": "number"},
+        "page": _INT,
+        "per_page": _INT,
+        "pages": _INT,
+        "hits": {"type": "array", "items": HIT},
+        "facets": {"type": "object", "additionalProperties": FACET},
+        "histogram": {"type": "object", "properties": {"year": HISTOGRAM, "month": HISTOGRAM}},
+        "query": {"type": "object"},
+        "suggestion": {
+            "type": ["object", "null"],
+            "properties": {"q": _STRING, "total": _INT},
+        },
+    },
+}
+OBJECT = {"type": "object"}
+
+
+def _param(name: str, help_text: str, schema: dict, where: str = "query") -> dict:
+    out = {"name": name, "in": where, "description": help_text, "schema": schema}
+    if where == "path":
+        out["required"] = True
+    return out
+
+
+def _search_params() -> list[dict]:
+    schemas = {
+        "sort": {"type": "string", "enum": list(SORTS)},
+        "page": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "per_page": {"type": "integer", "minimum": 0, "maximum": 100},
+        "facet_size": {"type": "integer", "minimum": 1, "maximum": 1000},
+        "fragments": {"type": "integer", "minimum": 0, "maximum": 10},
+        "fragment_size": {"type": "integer", "minimum": 20, "maximum": 1000},
+        "highlight": {"type": "boolean"},
+        "q": {"type": "string", "maxLength": 1000},
+    }
+    out = []
+    for name, help_text in PARAMETERS.items():
+        schema = schemas.get(name, _STRING)
+        if name in FACETS:
+            schema = {"type": "array", "items": _STRING}
+            out.append({**_param(name, help_text, schema), "style": "form", "explode": True})
+        else:
+            out.append(_param(name, help_text, schema))
+    return out
+
+
+def _responses(ok: dict, *errors: int) -> dict:
+    out = {"200": {"description": "OK", "content": {"application/json": {"schema": ok}}}}
+    for status in errors:
+        out[str(status)] = {
+            "description": "Error",
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    return out
+
+
+def _get(summary: str, params: list[dict], ok: dict, *errors: int) -> dict:
+    return {"get": {"summary": summary, "parameters": params, "responses": _responses(ok, *errors)}}
+
+
+@cache
+def spec() -> dict:
+    doc_id = _param("id", "document id", _STRING, "path")
+    size = lambda default, high: _param(  # noqa: E731
+        "size",
+        f"how many (default {default})",
+        {"type": "integer", "minimum": 1, "maximum": high},
+    )
+    paths = {
+        "/search": _get("Search articles", _search_params(), SEARCH, 400, 503),
+        "/documents/{id}": _get("One article with every field and tag", [doc_id], OBJECT, 404, 503),
+        "/documents/{id}/similar": _get(
+            "Articles like this one", [doc_id, size(10, 100)], OBJECT, 400, 404, 503
+        ),
+        "/facets/{name}": _get(
+            "Values of one facet with counts among matching articles",
+            [
+                _param("name", "facet", {"type": "string", "enum": list(FACETS)}, "path"),
+                _param("prefix", "only values starting with this (any case)", _STRING),
+                size(100, 1000),
+                *[p for p in _search_params() if p["name"] != "facet_size"],
+            ],
+            OBJECT,
+            400,
+            503,
+        ),
+        "/suggest": _get(
+            "Completions for a search box",
+            [_param("q", "what was typed", {"type": "string", "maxLength": 100}), size(10, 50)],
+            OBJECT,
+            400,
+            503,
+        ),
+        "/trends": _get(
+            "A facet's value counts per period among matching articles",
+            [
+                _param(
+                    "facet",
+                    "facet to count (default faction)",
+                    {"type": "string", "enum": list(FACETS)},
+                ),
+                _param(
+                    "interval",
+                    "month (default) or year",
+                    {"type": "string", "enum": list(INTERVALS)},
+                ),
+                *_search_params(),
+            ],
+            OBJECT,
+            400,
+            503,
+        ),
+        "/stats": _get("Index statistics", [], OBJECT, 400, 503),
+        "/health": _get("Index state: 200 when searchable, 503 when not", [], OBJECT, 503),
+        "/openapi.json": _get("This description", [], OBJECT),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "search: conflict-news archive search",
+            "version": __version__,
+            "description": "Faceted, highlighted full-text search over tagged articles.",
+        },
+        "paths": paths,
+        "components": {"schemas": {"Error": ERROR, "Search": SEARCH, "Hit": HIT}},
+    }

@@ -1,0 +1,367 @@
+"""Run searches: request -> Whoosh query and filters -> hits, facets, highlights, suggestion.
+
+A View is one searcher with its facet value arrays; it is reused across requests until the
+index changes (see service.py).
+"""
+
+from __future__ import annotations
+
+import difflib
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from functools import cache
+
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.searching import Searcher
+
+from search import facets, gazetteer, highlight
+from search.compiler import Compiler, resolve_facet_values, stems
+from search.errors import NotFound
+from search.index import FACETS
+from search.querylang import And, Node, Not, Or, Word, parse
+from search.request import SearchRequest
+
+FEW_HITS = 3  # fewer hits than this and the answer suggests another spelling
+_UNDATED = 2**64 - 1  # what Whoosh's date column holds for a document without a date
+
+
+class View:
+    """A searcher and what is derived from it, valid until the index changes."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        self.values = facets.ValueArrays(searcher)
+
+    def close(self) -> None:
+        self.searcher.close()
+
+
+# --- query building ----------------------------------------------------------------------------
+
+
+def build(view: View, request: SearchRequest, skip: str | None = None) -> tuple[wq.Query, list]:
+    """The query of a request with every filter, except the facet `skip` (for disjunctive
+    counts) or the dates when skip == "date"."""
+    compiled = Compiler(view.searcher).compile(parse(request.q))
+    parts = [compiled.query]
+    reader = view.searcher.reader()
+    for facet, values in request.filters:
+        if facet == skip:
+            continue
+        names = [n for v in values for n in resolve_facet_values(reader, facet, v)]
+        parts.append(wq.Or([wq.Term(facet, n) for n in names]) if names else wq.NullQuery)
+    if skip != "date" and (request.date_from or request.date_to):
+        start = _datetime(request.date_from)
+        end = _datetime(request.date_to, end=True)
+        parts.append(wq.DateRange("date", start, end))
+    parts = [p for p in parts if not isinstance(p, wq.Every)] or [wq.Every()]
+    return (parts[0] if len(parts) == 1 else wq.And(parts)), compiled.entities
+
+
+def _datetime(day, end: bool = False):
+    if day is None:
+        return None
+    moment = datetime(day.year, day.month, day.day)
+    return moment + timedelta(days=1, microseconds=-1) if end else moment
+
+
+def _sort(sort: str):
+    if sort == "relevance":
+        return None
+    newest_first = sort == "-date"
+
+    def key(value: int) -> tuple[int, int]:
+        if value == _UNDATED:
+            return (1, 0)  # undated last, in both directions
+        return (0, -value if newest_first else value)
+
+    return sorting.TranslateFacet(key, sorting.FieldFacet("date"))
+
+
+# --- results ------------------------------------------------------------------------------------
+
+
+def positive_terms(query: wq.Query) -> dict[str, set[str]]:
+    """field -> term texts the query looks for, leaving out NOT branches: what to highlight."""
+    out: dict[str, set[str]] = {}
+    stack = [query]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, wq.Not):
+            continue
+        if isinstance(node, wq.Term):
+            out.setdefault(node.fieldname, set()).add(node.text)
+        elif isinstance(node, wq.Phrase):
+            out.setdefault(node.fieldname, set()).update(node.words)
+        else:
+            stack.extend(node.children())
+    return out
+
+
+def split(value: str | None) -> list[str]:
+    return [v for v in (value or "").split(",") if v]
+
+
+def hit_json(stored: dict, score: float | None, terms, request: SearchRequest) -> dict:
+    date = stored.get("date")
+    tags = {name: split(stored.get(name)) for name in FACETS}
+    hit = {
+        "id": stored["id"],
+        "score": score,
+        "title": stored.get("title", ""),
+        "date": date.date().isoformat() if date else None,
+        "source": (tags["source"] or [None])[0],
+        "author": ", ".join(tags["author"]) or None,
+        "url": stored.get("tags", {}).get("url"),
+        "tags": tags,
+    }
+    if request.highlight:
+        title = stored.get("title", "")
+        body = stored.get("body", "")
+        hit["highlights"] = {
+            "title": highlight.whole(title, terms.get("title", set())).to_json(),
+            "body": [
+                f.to_json()
+                for f in highlight.fragments(
+                    body, terms.get("body", set()), request.fragments, request.fragment_size
+                )
+            ],
+        }
+    return hit
+
+
+def search(view: View, request: SearchRequest) -> dict:
+    """Run a search and build the response of GET /search."""
+    started = time.perf_counter()
+    searcher = view.searcher
+    query, entities = build(view, request)
+    results = searcher.search_page(
+        query, request.page, pagelen=max(request.per_page, 1), sortedby=_sort(request.sort)
+    )
+    total = results.total
+    terms = positive_terms(query)
+    relevance = request.sort == "relevance"
+    hits = []
+    if request.per_page:
+        for hit in results:
+            stored = hit.fields()
+            hits.append(
+                hit_json(stored, round(hit.score, 4) if relevance else None, terms, request)
+            )
+    answer = {
+        "total": total,
+        "took_ms": 0.0,
+        "page": request.page,
+        "per_page": request.per_page,
+        "pages": -(-total // request.per_page) if request.per_page else 0,
+        "hits": hits,
+        "facets": facet_counts(view, request, query),
+        "histogram": date_histogram(view, request),
+        "query": {**request.to_json(), "parsed": str(query), "entities": entities},
+        "suggestion": suggestion(view, request) if total < FEW_HITS and request.q else None,
+    }
+    answer["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return answer
+
+
+def docnums(view: View, query: wq.Query) -> list[int]:
+    return list(view.searcher.docs_for_query(query))
+
+
+def facet_counts(view: View, request: SearchRequest, query: wq.Query) -> dict:
+    """Disjunctive counts: a facet's counts ignore that facet's own filter."""
+    filtered = {name for name, _ in request.filters}
+    base = None
+    out = {}
+    for name in request.facets:
+        if name in filtered:
+            docs = docnums(view, build(view, request, skip=name)[0])
+        else:
+            base = base if base is not None else docnums(view, query)
+            docs = base
+        out[name] = facets.ranked(facets.count(view.values(name), docs), request.facet_size)
+    return out
+
+
+def date_histogram(view: View, request: SearchRequest) -> dict:
+    """Matching articles per month and per year, ignoring the from/to filter so a frontend
+    can show the whole timeline and let the user pick a range."""
+    docs = docnums(view, build(view, request, skip="date")[0])
+    return {
+        interval: facets.histogram(facets.count(view.values(interval), docs))
+        for interval in ("year", "month")
+    }
+
+
+# --- suggestion ---------------------------------------------------------------------------------
+
+
+@cache
+def _alias_words() -> dict[str, str]:
+    """folded alias -> canonical spelling to suggest (faction and place names)."""
+    gaz = gazetteer.load()
+    out = {}
+    for kind in ("faction", "place"):
+        for entity in gaz.entities[kind].values():
+            out.setdefault(gazetteer.fold(entity.name), entity.name)
+        for alias in gaz.matchers[kind].aliases():
+            if alias.exact is None:
+                out.setdefault(" ".join(alias.keys), " ".join(alias.keys))
+    return out
+
+
+def _words(node: Node) -> list[Word]:
+    if isinstance(node, Word):
+        return [node] if node.field is None and not node.prefix else []
+    if isinstance(node, (And, Or)):
+        return [w for n in node.nodes for w in _words(n)]
+    if isinstance(node, Not):
+        return []
+    return []
+
+
+def suggestion(view: View, request: SearchRequest) -> dict | None:
+    """'Did you mean': unknown words replaced by the closest place or faction name, else by
+    the closest word of the index vocabulary. None when nothing better is found."""
+    reader = view.searcher.reader()
+    try:
+        words = _words(parse(request.q))
+    except Exception:  # the request already parsed; a suggestion is never worth an error
+        return None
+    corrector = view.searcher.corrector("body")
+    text, changed = request.q, False
+    for word in sorted(words, key=lambda w: -w.start):
+        known = any(reader.doc_frequency("body", s) for s in stems(word.text))
+        if known or len(word.text) < 3:
+            continue
+        folded = gazetteer.fold(word.text)
+        close = difflib.get_close_matches(folded, _alias_words(), n=1, cutoff=0.8)
+        if close:
+            better = _alias_words()[close[0]]
+        else:
+            found = [s for s in corrector.suggest(folded, limit=3) if ":" not in s]
+            if not found:
+                continue
+            better = found[0]
+        text = text[: word.start] + better + text[word.start + len(word.text) :]
+        changed = True
+    if not changed:
+        return None
+    query, _ = build(
+        view,
+        SearchRequest(
+            q=text, filters=request.filters, date_from=request.date_from, date_to=request.date_to
+        ),
+    )
+    return {"q": text, "total": len(docnums(view, query))}
+
+
+# --- other reads --------------------------------------------------------------------------------
+
+
+def document(view: View, doc_id: str) -> dict:
+    """Every stored field and tag of one article; NotFound when the id is unknown."""
+    stored = view.searcher.document(id=doc_id)
+    if stored is None:
+        raise NotFound(f"no document with id {doc_id!r}", "id")
+    tags = dict(stored.get("tags") or {})
+    date = stored.get("date")
+    return {
+        "id": stored["id"],
+        "title": stored.get("title", ""),
+        "body": stored.get("body", ""),
+        "date": date.date().isoformat() if date else None,
+        **{k: v for k, v in tags.items() if k not in ("date",)},
+        "facets": {name: split(stored.get(name)) for name in FACETS},
+    }
+
+
+def similar(view: View, doc_id: str, size: int = 10) -> dict:
+    """More like this: articles sharing the document's most telling words and entities."""
+    searcher = view.searcher
+    docnum = searcher.document_number(id=doc_id)
+    if docnum is None:
+        raise NotFound(f"no document with id {doc_id!r}", "id")
+    results = searcher.more_like(docnum, "body", top=size, numterms=12)
+    hits = [
+        {
+            "id": hit["id"],
+            "score": round(hit.score, 4),
+            "title": hit.get("title", ""),
+            "date": hit["date"].date().isoformat() if hit.get("date") else None,
+            "source": (split(hit.get("source")) or [None])[0],
+        }
+        for hit in results
+    ]
+    return {"id": doc_id, "hits": hits}
+
+
+def facet_values(view: View, request: SearchRequest, name: str, prefix: str, size: int) -> dict:
+    """All values of one facet with counts among the matching articles, optionally by prefix."""
+    query, _ = build(view, request, skip=name)
+    counter = facets.count(view.values(name), docnums(view, query))
+    return {"name": name, "prefix": prefix, **facets.ranked(counter, size, prefix)}
+
+
+def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dict:
+    """Counts of each of the facet's top values per month or year among matching articles."""
+    query, entities = build(view, request)
+    docs = docnums(view, query)
+    values, periods = view.values(facet), view.values(interval)
+    top = facets.ranked(facets.count(values, docs), request.facet_size)
+    keep = {item["value"] for item in top["values"]}
+    table: dict[str, Counter[str]] = {}
+    undated = 0
+    for docnum in docs:
+        period = periods[docnum]
+        if not period:
+            undated += 1
+            continue
+        row = table.setdefault(period[0], Counter())
+        row["__total__"] += 1
+        row.update(v for v in values[docnum] if v in keep)
+    return {
+        "facet": facet,
+        "interval": interval,
+        "total": len(docs),
+        "undated": undated,
+        "values": top["values"],
+        "truncated": top["truncated"],
+        "periods": [
+            {
+                "period": period,
+                "total": row.pop("__total__"),
+                "counts": {value: row.get(value, 0) for value in keep},
+            }
+            for period, row in sorted(table.items())
+        ],
+        "query": {**request.to_json(), "parsed": str(query), "entities": entities},
+    }
+
+
+def suggest(view: View, text: str, size: int = 10) -> dict:
+    """Completions for a search box: faction and place names, then title words."""
+    wanted = gazetteer.fold(text.strip())
+    out: list[dict] = []
+    if not wanted:
+        return {"q": text, "suggestions": []}
+    for kind in ("faction", "place"):
+        counter = facets.count(view.values(kind), range(view.searcher.reader().doc_count_all()))
+        for entity in gazetteer.load().entities[kind].values():
+            if gazetteer.fold(entity.name).startswith(wanted) and counter.get(entity.name):
+                out.append({"text": entity.name, "kind": kind, "count": counter[entity.name]})
+    out.sort(key=lambda s: (-s["count"], s["text"]))
+    reader = view.searcher.reader()
+    words = []
+    for term in reader.expand_prefix("spell_title", wanted):
+        word = term.decode("utf-8") if isinstance(term, bytes) else term
+        if ":" not in word:
+            words.append(
+                {"text": word, "kind": "word", "count": reader.doc_frequency("spell_title", word)}
+            )
+    words.sort(key=lambda s: (-s["count"], s["text"]))
+    seen = {s["text"].casefold() for s in out}
+    out += [w for w in words if w["text"] not in seen]
+    return {"q": text, "suggestions": out[:size]}

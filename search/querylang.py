@@ -1,0 +1,275 @@
+"""The query language: text -> a small syntax tree, with errors that say where.
+
+    raqqa offensive          words, all required (AND)
+    "tiger forces"           a phrase
+    mosul OR raqqa           either
+    NOT raqqa, -raqqa        exclude
+    faction:Hezbollah        a field (title, body, faction, place, province, country,
+    place:"Deir ez-Zor"        region, theme, report, source, author)
+    negotiat*                a prefix
+    (a OR b) c               grouping
+    \\"  \\(  \\:              a backslash keeps the next character literal
+
+AND, OR and NOT are operators only in capitals; OR binds looser than AND.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from search.errors import QuerySyntaxError
+
+TEXT_FIELDS = ("title", "body")
+FACET_FIELDS = (
+    "faction",
+    "place",
+    "province",
+    "country",
+    "region",
+    "theme",
+    "report",
+    "source",
+    "author",
+)
+FIELDS = TEXT_FIELDS + FACET_FIELDS
+MAX_LENGTH = 1000  # characters of query text
+MAX_CLAUSES = 64  # words, phrases and prefixes in one query
+MAX_DEPTH = 8  # nested parentheses and NOTs
+_SPECIAL = set('()"')
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: int
+    field: str | None = None
+    prefix: bool = False  # written with a trailing *
+
+
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    start: int
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class Not:
+    node: Node
+
+
+@dataclass(frozen=True)
+class And:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    nodes: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class All:
+    """Every document: an empty query, or a lone `*`."""
+
+
+Node = Word | Phrase | Not | And | Or | All
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # word, phrase, field, lparen, rparen, and, or, not, minus
+    text: str
+    start: int
+    prefix: bool = False
+
+
+def _lex(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
+            i += 1
+        elif char == "(":
+            tokens.append(_Token("lparen", char, i))
+            i += 1
+        elif char == ")":
+            tokens.append(_Token("rparen", char, i))
+            i += 1
+        elif char == '"':
+            start, i, chars = i, i + 1, []
+            while i < n and text[i] != '"':
+                if text[i] == "\\" and i + 1 < n:
+                    i += 1
+                chars.append(text[i])
+                i += 1
+            if i >= n:
+                raise QuerySyntaxError("unclosed quote", start, text[start : start + 20])
+            tokens.append(_Token("phrase", "".join(chars), start))
+            i += 1
+        elif char in "-+" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] != ")":
+            if char == "-":
+                tokens.append(_Token("minus", char, i))
+            i += 1
+        else:
+            start, chars = i, []
+            while i < n and not text[i].isspace() and text[i] not in _SPECIAL:
+                if text[i] == "\\" and i + 1 < n:
+                    i += 1
+                elif text[i] == ":" and chars and i + 1 < n and not text[i + 1].isspace():
+                    name = "".join(chars)
+                    if name.isalpha():
+                        if name.lower() not in FIELDS:
+                            raise QuerySyntaxError(
+                                f"unknown field {name!r} (fields: {', '.join(FIELDS)})",
+                                start,
+                                name,
+                            )
+                        tokens.append(_Token("field", name.lower(), start))
+                        break
+                chars.append(text[i])
+                i += 1
+            else:
+                word = "".join(chars)
+                if word in ("AND", "OR", "NOT", "&&", "||"):
+                    kind = {"&&": "and", "||": "or"}.get(word, word.lower())
+                    tokens.append(_Token(kind, word, start))
+                else:
+                    tokens.append(_word(word, start))
+                continue
+            i += 1  # past the colon of a field
+    return tokens
+
+
+def _word(word: str, start: int) -> _Token:
+    prefix = word.endswith("*") and word != "*"
+    stem = word.rstrip("*") if prefix else word
+    if "*" in stem and word != "*":
+        raise QuerySyntaxError("only a trailing * is supported", start + stem.index("*"), word)
+    if prefix and len(stem) < 2:
+        raise QuerySyntaxError("a prefix needs at least 2 characters before *", start, word)
+    return _Token("word", stem, start, prefix)
+
+
+class _Parser:
+    def __init__(self, text: str, tokens: list[_Token]) -> None:
+        self.text = text
+        self.tokens = tokens
+        self.pos = 0
+        self.clauses = 0
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def error(self, message: str, token: _Token | None) -> QuerySyntaxError:
+        if token is None:
+            return QuerySyntaxError(message, len(self.text), "")
+        return QuerySyntaxError(message, token.start, token.text)
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            return All()
+        node = self.or_expr(0, None)
+        if self.peek() is not None:
+            raise self.error("unexpected ')'", self.peek())
+        return node
+
+    def or_expr(self, depth: int, field: str | None) -> Node:
+        nodes = [self.and_expr(depth, field)]
+        while (token := self.peek()) is not None and token.kind == "or":
+            self.take()
+            if self.peek() is None or self.peek().kind in ("rparen", "or", "and"):
+                raise self.error("OR needs a term after it", token)
+            nodes.append(self.and_expr(depth, field))
+        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
+
+    def and_expr(self, depth: int, field: str | None) -> Node:
+        nodes = []
+        while (token := self.peek()) is not None and token.kind not in ("rparen", "or"):
+            if token.kind == "and":
+                self.take()
+                if not nodes or self.peek() is None or self.peek().kind in ("rparen", "or", "and"):
+                    raise self.error("AND needs a term on each side", token)
+                continue
+            nodes.append(self.unary(depth, field))
+        if not nodes:
+            raise self.error("expected a word, a phrase or '('", self.peek())
+        return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
+
+    def unary(self, depth: int, field: str | None) -> Node:
+        token = self.peek()
+        if token.kind in ("not", "minus"):
+            self.take()
+            if self.peek() is None or self.peek().kind in ("rparen", "or", "and"):
+                raise self.error(f"{token.text} needs a term after it", token)
+            self.check_depth(depth + 1, token)
+            return Not(self.unary(depth + 1, field))
+        return self.primary(depth, field)
+
+    def primary(self, depth: int, field: str | None) -> Node:
+        token = self.take()
+        if token.kind == "lparen":
+            self.check_depth(depth + 1, token)
+            if self.peek() is not None and self.peek().kind == "rparen":
+                raise self.error("empty parentheses", token)
+            node = self.or_expr(depth + 1, field)
+            if self.peek() is None or self.peek().kind != "rparen":
+                raise self.error("unclosed '('", token)
+            self.take()
+            return node
+        if token.kind == "field":
+            if field is not None:
+                raise self.error("a field inside a field", token)
+            following = self.peek()
+            if following is None or following.kind not in ("word", "phrase", "lparen"):
+                raise self.error(f"{token.text}: needs a value", token)
+            return self.primary(depth, token.text)
+        if token.kind == "word":
+            self.count(token)
+            if token.text == "*":
+                return All()
+            return Word(token.text, token.start, field, token.prefix)
+        if token.kind == "phrase":
+            self.count(token)
+            return Phrase(token.text, token.start, field)
+        raise self.error(f"unexpected {token.text!r}", token)
+
+    def count(self, token: _Token) -> None:
+        self.clauses += 1
+        if self.clauses > MAX_CLAUSES:
+            raise self.error(f"too many terms (at most {MAX_CLAUSES})", token)
+
+    def check_depth(self, depth: int, token: _Token) -> None:
+        if depth > MAX_DEPTH:
+            raise self.error(f"nested too deeply (at most {MAX_DEPTH} levels)", token)
+
+
+def parse(text: str) -> Node:
+    """Parse query text into a tree. Raises QuerySyntaxError saying where it went wrong."""
+    if len(text) > MAX_LENGTH:
+        raise QuerySyntaxError(f"query longer than {MAX_LENGTH} characters", MAX_LENGTH, "")
+    return _Parser(text, _lex(text)).parse()
+
+
+def render(node: Node) -> str:
+    """The tree as query text; parsing the result gives the same tree (offsets aside)."""
+    if isinstance(node, All):
+        return "*"
+    if isinstance(node, Word):
+        text = "".join("\\" + c if c in '()":\\*' or c.isspace() else c for c in node.text)
+        if text in ("AND", "OR", "NOT") or text.startswith(("-", "+")):
+            text = "\\" + text
+        return (f"{node.field}:" if node.field else "") + text + ("*" if node.prefix else "")
+    if isinstance(node, Phrase):
+        text = node.text.replace("\\", "\\\\").replace('"', '\\"')
+        return (f"{node.field}:" if node.field else "") + f'"{text}"'
+    if isinstance(node, Not):
+        return f"NOT {render(node.node)}"
+    joiner = " OR " if isinstance(node, Or) else " "
+    return "(" + joiner.join(render(n) for n in node.nodes) + ")"

@@ -1,0 +1,190 @@
+"""Search requests: HTTP / CLI parameters checked and turned into a frozen SearchRequest.
+
+Every bad value raises BadParameter naming the parameter, so the API answers 400, never 500.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from search.errors import BadParameter
+from search.index import FACETS
+from search.querylang import MAX_LENGTH
+
+SORTS = ("relevance", "date", "-date")
+INTERVALS = ("month", "year")
+MAX_PER_PAGE = 100
+MAX_PAGE = 1000
+MAX_FACET_SIZE = 1000
+MAX_FRAGMENTS = 10
+FRAGMENT_SIZES = (20, 1000)
+MAX_FILTER_VALUES = 50  # values of one facet filter
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+# name -> help: the parameters of /search (and of /trends and /facets, which reuse them)
+PARAMETERS = {
+    "q": "query text (see the query syntax); empty browses everything",
+    **{name: f"filter on {name}; repeat for several values (OR)" for name in FACETS},
+    "from": "earliest publication date: YYYY, YYYY-MM or YYYY-MM-DD",
+    "to": "latest publication date: YYYY, YYYY-MM or YYYY-MM-DD (inclusive)",
+    "sort": "relevance (default), date (oldest first) or -date (newest first); undated last",
+    "page": "page number, from 1",
+    "per_page": f"hits per page, 0 to {MAX_PER_PAGE} (default 10)",
+    "facets": "comma-separated facets to count (default all; 'none' for none)",
+    "facet_size": f"values per facet, 1 to {MAX_FACET_SIZE} (default 10)",
+    "highlight": "true (default) or false",
+    "fragments": f"body fragments per hit, 0 to {MAX_FRAGMENTS} (default 3)",
+    "fragment_size": "characters per fragment, "
+    f"{FRAGMENT_SIZES[0]} to {FRAGMENT_SIZES[1]} (default 160)",
+}
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """A checked search. Filters: facet -> accepted values (OR); facets AND together."""
+
+    q: str = ""
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"
+    page: int = 1
+    per_page: int = 10
+    facets: tuple[str, ...] = FACETS
+    facet_size: int = 10
+    highlight: bool = True
+    fragments: int = 3
+    fragment_size: int = 160
+    extra: dict = field(default_factory=dict, compare=False)
+
+    def to_json(self) -> dict:
+        return {
+            "q": self.q,
+            "filters": {name: list(values) for name, values in self.filters},
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "sort": self.sort,
+            "page": self.page,
+            "per_page": self.per_page,
+            "facets": list(self.facets),
+            "facet_size": self.facet_size,
+        }
+
+
+Params = Mapping[str, Sequence[str]]
+
+
+def _one(params: Params, name: str) -> str | None:
+    values = params.get(name) or []
+    if len(values) > 1:
+        raise BadParameter(f"{name} given {len(values)} times; give it once", name)
+    return values[0] if values else None
+
+
+def integer(params: Params, name: str, default: int, low: int, high: int) -> int:
+    raw = _one(params, name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter(f"{name} must be a whole number, not {raw[:40]!r}", name) from None
+    if not low <= value <= high:
+        raise BadParameter(f"{name} must be between {low} and {high}, not {value}", name)
+    return value
+
+
+def choice(params: Params, name: str, default: str, allowed: Sequence[str]) -> str:
+    raw = _one(params, name)
+    if raw is None or raw == "":
+        return default
+    if raw not in allowed:
+        raise BadParameter(f"{name} must be one of {', '.join(allowed)}, not {raw[:40]!r}", name)
+    return raw
+
+
+def boolean(params: Params, name: str, default: bool) -> bool:
+    raw = _one(params, name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise BadParameter(f"{name} must be true or false, not {raw[:40]!r}", name)
+
+
+def period(raw: str | None, name: str, end: bool) -> date | None:
+    """`2017` / `2017-07` / `2017-07-11` -> the first (or, with `end`, the last) day."""
+    if raw is None or raw == "":
+        return None
+    match = _DATE.match(raw.strip())
+    try:
+        if not match:
+            raise ValueError
+        year, month, day = int(match[1]), match[2], match[3]
+        if month is None:
+            return date(year, 12, 31) if end else date(year, 1, 1)
+        if day is None:
+            last = calendar.monthrange(year, int(month))[1]
+            return date(year, int(month), last if end else 1)
+        return date(year, int(month), int(day))
+    except ValueError:
+        raise BadParameter(
+            f"{name} must be a date as YYYY, YYYY-MM or YYYY-MM-DD, not {raw[:40]!r}", name
+        ) from None
+
+
+def facet_list(params: Params) -> tuple[str, ...]:
+    raw = _one(params, "facets")
+    if raw is None or raw.strip() == "":
+        return FACETS
+    if raw.strip() == "none":
+        return ()
+    names = tuple(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    unknown = [n for n in names if n not in FACETS]
+    if unknown:
+        raise BadParameter(
+            f"unknown facet {unknown[0]!r}; facets are {', '.join(FACETS)}", "facets"
+        )
+    return names
+
+
+def parse_request(params: Params, allowed: Sequence[str] = ()) -> SearchRequest:
+    """Check the parameters of a search. `allowed` names extra parameters a route takes."""
+    for name in params:
+        if name not in PARAMETERS and name not in allowed and not name.startswith("_"):
+            raise BadParameter(f"unknown parameter {name!r}", name)
+    q = _one(params, "q") or ""
+    if len(q) > MAX_LENGTH:
+        raise BadParameter(f"q is longer than {MAX_LENGTH} characters", "q")
+    filters = []
+    for name in FACETS:
+        values = tuple(dict.fromkeys(v.strip() for v in params.get(name) or [] if v.strip()))
+        if len(values) > MAX_FILTER_VALUES:
+            raise BadParameter(f"at most {MAX_FILTER_VALUES} values for {name}", name)
+        if values:
+            filters.append((name, values))
+    date_from = period(_one(params, "from"), "from", end=False)
+    date_to = period(_one(params, "to"), "to", end=True)
+    if date_from and date_to and date_to < date_from:
+        raise BadParameter(f"to ({date_to}) is before from ({date_from})", "to")
+    return SearchRequest(
+        q=q,
+        filters=tuple(filters),
+        date_from=date_from,
+        date_to=date_to,
+        sort=choice(params, "sort", "relevance", SORTS),
+        page=integer(params, "page", 1, 1, MAX_PAGE),
+        per_page=integer(params, "per_page", 10, 0, MAX_PER_PAGE),
+        facets=facet_list(params),
+        facet_size=integer(params, "facet_size", 10, 1, MAX_FACET_SIZE),
+        highlight=boolean(params, "highlight", True),
+        fragments=integer(params, "fragments", 3, 0, MAX_FRAGMENTS),
+        fragment_size=integer(params, "fragment_size", 160, *FRAGMENT_SIZES),
+        extra={name: _one(params, name) for name in allowed},
+    )

@@ -1,0 +1,71 @@
+"""One open index per process: a View reused across requests, refreshed when the index changes.
+
+A change is either a new Whoosh commit in the live generation or a rebuild that switched
+generations; both are noticed within REFRESH_SECONDS.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from search.errors import IndexUnavailable
+from search.index import IndexNotFoundError, current_generation, open_index
+from search.query import View
+
+REFRESH_SECONDS = 0.5
+
+
+class Service:
+    """Hands out the current View of the index in `root`."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        self._lock = threading.Lock()
+        self._index = None
+        self._generation: Path | None = None
+        self._view: View | None = None
+        self._checked = 0.0
+
+    def view(self) -> View:
+        """The current view; IndexUnavailable (503) when there is no index."""
+        with self._lock:
+            now = time.monotonic()
+            if self._view is None or now - self._checked >= REFRESH_SECONDS:
+                self._checked = now
+                self._refresh()
+            return self._view
+
+    def _refresh(self) -> None:
+        generation = current_generation(self.root)
+        try:
+            if generation != self._generation or self._index is None:
+                index = open_index(self.root)
+                self._replace(index, View(index.searcher()), generation)
+            elif not self._view.searcher.up_to_date():
+                self._replace(self._index, View(self._index.searcher()), generation)
+        except (IndexNotFoundError, OSError) as error:
+            if self._view is None:
+                raise IndexUnavailable(str(error)) from None
+
+    def _replace(self, index, view: View, generation: Path | None) -> None:
+        old = self._view
+        self._index, self._view, self._generation = index, view, generation
+        if old is not None:
+            old.close()
+
+    def state(self) -> dict:
+        """What /health and /stats report about the index on disk."""
+        view = self.view()
+        folder = self._generation
+        files = [f for f in folder.iterdir() if f.is_file()] if folder else []
+        reader = view.searcher.reader()
+        return {
+            "documents": view.searcher.doc_count(),
+            "generation": folder.name if folder else None,
+            "segments": len(list(reader.leaf_readers())),
+            "index_bytes": sum(f.stat().st_size for f in files),
+            "last_update": max((os.path.getmtime(f) for f in files), default=None),
+        }
