@@ -30,6 +30,17 @@ from search.service import Service
 
 log = logging.getLogger("search.api")
 CORS_ENV = "SEARCH_CORS_ORIGINS"
+
+
+class Json(JSONResponse):
+    """JSON that browsers must not sniff as HTML: article text inside stays data."""
+
+    def __init__(self, content, status_code: int = 200, headers=None) -> None:
+        super().__init__(
+            content, status_code, {"X-Content-Type-Options": "nosniff", **(headers or {})}
+        )
+
+
 _STATUS_CODES = {
     400: "bad_request",
     404: "not_found",
@@ -51,25 +62,25 @@ def _service(request: Request) -> Service:
     return request.app.state.service
 
 
-async def search(request: Request) -> JSONResponse:
+async def search(request: Request) -> Json:
     params = _params(request)
     search_request = parse_request(params)
-    return JSONResponse(query.search(_service(request).view(), search_request))
+    return Json(query.search(_service(request).view(), search_request))
 
 
-async def document(request: Request) -> JSONResponse:
-    return JSONResponse(query.document(_service(request).view(), request.path_params["id"]))
+async def document(request: Request) -> Json:
+    return Json(query.document(_service(request).view(), request.path_params["id"]))
 
 
-async def similar(request: Request) -> JSONResponse:
+async def similar(request: Request) -> Json:
     params = _params(request)
     _only(params, ("size",))
     size = integer(params, "size", 10, 1, 100)
     view = _service(request).view()
-    return JSONResponse(query.similar(view, request.path_params["id"], size))
+    return Json(query.similar(view, request.path_params["id"], size))
 
 
-async def facet(request: Request) -> JSONResponse:
+async def facet(request: Request) -> Json:
     name = request.path_params["name"]
     if name not in FACETS:
         raise BadParameter(f"unknown facet {name!r}; facets are {', '.join(FACETS)}", "name")
@@ -78,47 +89,47 @@ async def facet(request: Request) -> JSONResponse:
     size = integer(params, "size", 100, 1, MAX_FACET_SIZE)
     prefix = search_request.extra.get("prefix") or ""
     view = _service(request).view()
-    return JSONResponse(query.facet_values(view, search_request, name, prefix, size))
+    return Json(query.facet_values(view, search_request, name, prefix, size))
 
 
-async def suggest(request: Request) -> JSONResponse:
+async def suggest(request: Request) -> Json:
     params = _params(request)
     _only(params, ("q", "size"))
     text = (params.get("q") or [""])[0]
     if len(text) > 100:
         raise BadParameter("q is longer than 100 characters", "q")
     size = integer(params, "size", 10, 1, 50)
-    return JSONResponse(query.suggest(_service(request).view(), text, size))
+    return Json(query.suggest(_service(request).view(), text, size))
 
 
-async def trends(request: Request) -> JSONResponse:
+async def trends(request: Request) -> Json:
     params = _params(request)
     search_request = parse_request(params, allowed=("facet", "interval"))
     facet_name = choice(params, "facet", "faction", FACETS)
     interval = choice(params, "interval", "month", INTERVALS)
     view = _service(request).view()
-    return JSONResponse(query.trends(view, search_request, facet_name, interval))
+    return Json(query.trends(view, search_request, facet_name, interval))
 
 
-async def stats(request: Request) -> JSONResponse:
+async def stats(request: Request) -> Json:
     _only(_params(request), ())
     service = _service(request)
     state = service.state()
     reader = service.view().searcher.reader()
     cardinality = {name: sum(1 for _ in reader.lexicon(name)) for name in FACETS}
-    return JSONResponse({**state, "facets": cardinality})
+    return Json({**state, "facets": cardinality})
 
 
-async def health(request: Request) -> JSONResponse:
+async def health(request: Request) -> Json:
     try:
         state = _service(request).state()
     except IndexUnavailable as error:
-        return JSONResponse({"status": "unavailable", "reason": error.message}, status_code=503)
-    return JSONResponse({"status": "ok", **state})
+        return Json({"status": "unavailable", "reason": error.message}, status_code=503)
+    return Json({"status": "ok", **state})
 
 
-async def openapi(request: Request) -> JSONResponse:
-    return JSONResponse(spec())
+async def openapi(request: Request) -> Json:
+    return Json(spec())
 
 
 def _only(params: dict, allowed: tuple[str, ...]) -> None:
@@ -130,11 +141,11 @@ def _only(params: dict, allowed: tuple[str, ...]) -> None:
 # --- errors --------------------------------------------------------------------------------------
 
 
-async def search_error(request: Request, error: SearchError) -> JSONResponse:
-    return JSONResponse(error.to_json(), status_code=error.status)
+async def search_error(request: Request, error: SearchError) -> Json:
+    return Json(error.to_json(), status_code=error.status)
 
 
-async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+async def http_error(request: Request, error: HTTPException) -> Json:
     code = _STATUS_CODES.get(error.status_code, "error")
     message = error.detail
     if error.status_code == 404:
@@ -142,13 +153,13 @@ async def http_error(request: Request, error: HTTPException) -> JSONResponse:
     elif error.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}"
     body = {"error": {"code": code, "message": message, "param": None}}
-    return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+    return Json(body, status_code=error.status_code, headers=error.headers)
 
 
-async def server_error(request: Request, error: Exception) -> JSONResponse:
+async def server_error(request: Request, error: Exception) -> Json:
     log.exception("unhandled error on %s", request.url.path)
     body = {"error": {"code": "internal", "message": "internal error", "param": None}}
-    return JSONResponse(body, status_code=500)
+    return Json(body, status_code=500)
 
 
 ROUTES = [

@@ -62,6 +62,7 @@ HIT = {
         "id": _STRING,
         "score": {"type": ["number", "null"]},
         "title": _STRING,
+        "title_html": {**_STRING, "description": "the title HTML-escaped"},
         "date": {**_NULLABLE_STRING, "format": "date"},
         "source": _NULLABLE_STRING,
         "author": _NULLABLE_STRING,

@@ -7,6 +7,7 @@ index changes (see service.py).
 from __future__ import annotations
 
 import difflib
+import html
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -111,6 +112,7 @@ def hit_json(stored: dict, score: float | None, terms, request: SearchRequest) -
         "id": stored["id"],
         "score": score,
         "title": stored.get("title", ""),
+        "title_html": html.escape(stored.get("title", "")),
         "date": date.date().isoformat() if date else None,
         "source": (tags["source"] or [None])[0],
         "author": ", ".join(tags["author"]) or None,
@@ -272,6 +274,8 @@ def document(view: View, doc_id: str) -> dict:
         "id": stored["id"],
         "title": stored.get("title", ""),
         "body": stored.get("body", ""),
+        "title_html": html.escape(stored.get("title", "")),
+        "body_html": html.escape(stored.get("body", "")),
         "date": date.date().isoformat() if date else None,
         **{k: v for k, v in tags.items() if k not in ("date",)},
         "facets": {name: split(stored.get(name)) for name in FACETS},

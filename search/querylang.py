@@ -216,7 +216,9 @@ class _Parser:
         token = self.take()
         if token.kind == "lparen":
             self.check_depth(depth + 1, token)
-            if self.peek() is not None and self.peek().kind == "rparen":
+            if self.peek() is None:
+                raise self.error("unclosed '('", token)
+            if self.peek().kind == "rparen":
                 raise self.error("empty parentheses", token)
             node = self.or_expr(depth + 1, field)
             if self.peek() is None or self.peek().kind != "rparen":

@@ -1,0 +1,402 @@
+"""End-to-end: a real `search serve` over the seeds, hit over HTTP."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.live import ROOT, Server
+
+S0, S1, S2, S3, S4 = (
+    "000_26f141be685b02d9",
+    "001_ec32c9c98140bc5b",
+    "002_ba0c41fe0ac4e9c0",
+    "003_6b8fefc9ed8c73f5",
+    "004_bc0f7c810eb851fd",
+)
+ALL = {S0, S1, S2, S3, S4}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    index = tmp_path_factory.mktemp("seeds-index")
+    subprocess.run(
+        [sys.executable, "-m", "search", "index", "seeds", "--index", index, "-q"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    live = Server(index)
+    yield live
+    live.stop()
+
+
+def get(server, path, **params):
+    response = server.client.get(path, params=params)
+    assert response.headers["content-type"].startswith("application/json")
+    return response
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({}, ALL),
+        ({"q": ""}, ALL),
+        ({"q": "Daesh"}, ALL),  # the seeds write ISIS, IS and Islamic State
+        ({"q": "isis"}, ALL),
+        ({"q": "Deir Ezzor"}, {S0, S1, S3, S4}),  # S0: "province of Deir Ezzor"; S4: Deir al-Zour
+        ({"q": "Raqqa"}, {S0, S1, S3, S4}),  # S0 and S3 write Raqqah
+        ({"q": "Mosul NOT Raqqa"}, {S2}),
+        ({"q": "Mosul -Raqqa"}, {S2}),
+        ({"q": "(Mosul OR Aleppo) NOT Raqqa"}, {S2}),
+        ({"q": "SDF OR Peshmerga"}, ALL),
+        ({"q": '"Tiger Forces"'}, {S3}),
+        ({"q": '"joint operations room"'}, {S1}),
+        ({"q": "title:Raqqah"}, {S3}),
+        ({"q": "faction:ISIS place:Mosul"}, {S0, S2, S4}),
+        ({"q": 'source:"rfe/rl"'}, {S4}),
+        ({"q": "offens*"}, {S4}),
+        ({"q": "-ISIS"}, set()),
+        ({"faction": "Peshmerga"}, {S2}),
+        ({"faction": ["Peshmerga", "Tiger Forces"]}, {S2, S3}),  # one facet: OR
+        ({"faction": "Peshmerga", "place": "Mosul"}, {S2}),  # two facets: AND
+        ({"faction": "Peshmerga", "place": "Raqqa"}, set()),
+        ({"faction": "Daesh"}, ALL),  # filter values are aliases too
+        ({"place": "Raqqah"}, {S0, S1, S3, S4}),
+        ({"province": "Nineveh Governorate"}, {S0, S2, S4}),
+        ({"country": "Iraq"}, {S0, S2, S3, S4}),
+        ({"source": "South Front"}, {S0, S1, S2, S3}),
+        ({"source": "RFE/RL"}, {S4}),
+        ({"region": "Middle East & North Africa"}, ALL),
+        ({"report": "IRAQ REPORT"}, {S0}),
+        ({"from": "2017-06", "to": "2017-07"}, {S0, S3}),
+        ({"from": "2017-07-11"}, {S0, S1}),  # the undated article is outside any range
+        ({"to": "2017"}, {S0, S1, S2, S3}),
+    ],
+)
+def test_search_finds(server, params, expected):
+    response = get(server, "/search", per_page=100, **params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert {hit["id"] for hit in body["hits"]} == expected
+    assert body["total"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [("-date", [S1, S0, S3, S2, S4]), ("date", [S2, S3, S0, S1, S4])],
+)
+def test_sort_by_date_puts_undated_last(server, sort, order):
+    body = get(server, "/search", sort=sort).json()
+    assert [hit["id"] for hit in body["hits"]] == order
+    assert body["hits"][-1]["date"] is None and all(h["score"] is None for h in body["hits"])
+
+
+def test_paging(server):
+    first = get(server, "/search", sort="date", per_page=2).json()
+    third = get(server, "/search", sort="date", per_page=2, page=3).json()
+    assert [h["id"] for h in first["hits"]] == [S2, S3]
+    assert [h["id"] for h in third["hits"]] == [S4]
+    assert (first["total"], first["pages"], third["page"]) == (5, 3, 3)
+    assert get(server, "/search", per_page=0).json()["hits"] == []
+
+
+def test_facets_are_disjunctive(server):
+    body = get(server, "/search", faction="Peshmerga", facets="faction,place").json()
+    assert body["total"] == 1
+    factions = {v["value"]: v["count"] for v in body["facets"]["faction"]["values"]}
+    assert factions["Syrian Democratic Forces"] == 4  # counted without the faction filter
+    places = {v["value"]: v["count"] for v in body["facets"]["place"]["values"]}
+    assert places == {"Mosul": 1, "Hasakah": 1}  # other facets count the filtered hits
+    assert set(body["facets"]) == {"faction", "place"}
+
+
+def test_facet_size_and_truncation(server):
+    facet = get(server, "/search", facets="place", facet_size=2).json()["facets"]["place"]
+    assert [v["value"] for v in facet["values"]] == ["Raqqa", "Deir ez-Zor"]
+    assert facet["truncated"] is True
+    region = get(server, "/search", facets="region").json()["facets"]["region"]
+    assert region == {
+        "values": [{"value": "Middle East & North Africa", "count": 5}],
+        "truncated": False,
+    }
+
+
+def test_date_histogram_ignores_the_date_filter(server):
+    body = get(server, "/search", **{"from": "2017-08"}).json()
+    assert body["total"] == 1
+    assert body["histogram"]["year"] == [{"value": "2017", "count": 4}]
+    assert [m["value"] for m in body["histogram"]["month"]] == [
+        "2017-05",
+        "2017-06",
+        "2017-07",
+        "2017-08",
+    ]
+
+
+def test_highlights_mark_the_words_written(server):
+    body = get(server, "/search", q="Daesh", fragments=2, fragment_size=80).json()
+    hit = next(h for h in body["hits"] if h["id"] == S4)
+    title = hit["highlights"]["title"]
+    assert title["html"] == "U.S.-Backed Forces Advance Against <mark>IS</mark> In East Syria"
+    assert title["ranges"] == [[35, 37]]
+    fragments = hit["highlights"]["body"]
+    assert 1 <= len(fragments) <= 2
+    for fragment in fragments:
+        assert len(fragment["text"]) <= 120
+        for start, end in fragment["ranges"]:
+            assert fragment["text"][start:end] in ("IS", "Islamic State")
+    assert body["query"]["entities"] == [
+        {"text": "Daesh", "kind": "faction", "name": "Islamic State", "also": []}
+    ]
+
+
+def test_place_highlight_marks_each_spelling(server):
+    body = get(server, "/search", q="Deir Ezzor", per_page=10).json()
+    marked = {
+        fragment["text"][start:end]
+        for hit in body["hits"]
+        for fragment in hit["highlights"]["body"]
+        for start, end in fragment["ranges"]
+    }
+    assert {"Deir Ezzor", "Deir al-Zour"} <= marked
+    assert body["query"]["entities"][0]["also"] == ["Deir ez-Zor Governorate"]
+
+
+def test_highlight_off(server):
+    body = get(server, "/search", q="Mosul", highlight="false").json()
+    assert "highlights" not in body["hits"][0]
+
+
+def test_hit_shape(server):
+    hit = get(server, "/search", q="Tiger").json()["hits"][0]
+    assert hit["id"] == S3 and hit["date"] == "2017-06-08"
+    assert hit["source"] == "Global Research" and hit["author"] == "South Front"
+    assert "Tiger Forces" in hit["tags"]["faction"]
+    assert "Syrian government forces" in hit["tags"]["faction"]
+    assert hit["tags"]["theme"] == ["Terrorism", "US NATO War Agenda"]
+
+
+def test_suggestion_when_few_hits(server):
+    body = get(server, "/search", q="Mosol").json()
+    assert body["total"] == 0
+    assert body["suggestion"] == {"q": "Mosul", "total": 3}
+    assert get(server, "/search", q="Mosul").json()["suggestion"] is None
+
+
+def test_document(server):
+    body = get(server, f"/documents/{S4}").json()
+    assert body["title"] == "U.S.-Backed Forces Advance Against IS In East Syria"
+    assert body["credit"] == "With reporting by AP and AFP"
+    assert body["date"] is None and body["source"] == "RFE/RL"
+    assert body["regions"] == {"declared": [], "inferred": ["Middle East & North Africa"]}
+    assert body["factions"]["Islamic State"] == 18
+    assert body["body"].startswith("U.S.-backed fighters launched")
+    assert "With reporting" not in body["body"]
+
+
+def test_similar(server):
+    body = get(server, f"/documents/{S3}/similar", size=3).json()
+    ids = [hit["id"] for hit in body["hits"]]
+    assert len(ids) == 3 and S3 not in ids
+
+
+def test_facet_route(server):
+    body = get(server, "/facets/faction", prefix="syr").json()
+    assert body["values"] == [
+        {"value": "Syrian Democratic Forces", "count": 4},
+        {"value": "Syrian government forces", "count": 4},
+        {"value": "Syrian Elite Forces", "count": 1},
+    ]
+    narrowed = get(server, "/facets/place", q="Mosul", size=1).json()
+    assert narrowed["values"] == [{"value": "Mosul", "count": 3}] and narrowed["truncated"]
+
+
+def test_suggest(server):
+    body = get(server, "/suggest", q="raq").json()
+    assert body["suggestions"][0] == {"text": "Raqqa", "kind": "place", "count": 4}
+    assert get(server, "/suggest", q="").json()["suggestions"] == []
+
+
+def test_trends(server):
+    body = get(server, "/trends", facet="faction", interval="month", q="Raqqa", facet_size=2).json()
+    assert body["total"] == 4 and body["undated"] == 1
+    assert [v["value"] for v in body["values"]] == ["Islamic State", "Syrian Democratic Forces"]
+    assert body["periods"] == [
+        {
+            "period": "2017-06",
+            "total": 1,
+            "counts": {"Islamic State": 1, "Syrian Democratic Forces": 1},
+        },
+        {
+            "period": "2017-07",
+            "total": 1,
+            "counts": {"Islamic State": 1, "Syrian Democratic Forces": 1},
+        },
+        {
+            "period": "2017-08",
+            "total": 1,
+            "counts": {"Islamic State": 1, "Syrian Democratic Forces": 1},
+        },
+    ]
+
+
+def test_stats_and_health(server):
+    stats = get(server, "/stats").json()
+    assert stats["documents"] == 5 and stats["index_bytes"] > 0
+    assert stats["facets"]["region"] == 1
+    health = get(server, "/health")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+
+
+def test_openapi_describes_every_route(server):
+    spec = get(server, "/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    assert set(spec["paths"]) == {
+        "/search",
+        "/documents/{id}",
+        "/documents/{id}/similar",
+        "/facets/{name}",
+        "/suggest",
+        "/trends",
+        "/stats",
+        "/health",
+        "/openapi.json",
+    }
+    documented = {p["name"] for p in spec["paths"]["/search"]["get"]["parameters"]}
+    assert {"q", "faction", "from", "to", "sort", "page", "per_page", "facets"} <= documented
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params", "status", "param"),
+    [
+        ("GET", "/search", {"q": "title:("}, 400, "q"),
+        ("GET", "/search", {"q": '"unclosed'}, 400, "q"),
+        ("GET", "/search", {"q": "color:red"}, 400, "q"),
+        ("GET", "/search", {"q": "x" * 1001}, 400, "q"),
+        ("GET", "/search", {"page": "0"}, 400, "page"),
+        ("GET", "/search", {"per_page": "101"}, 400, "per_page"),
+        ("GET", "/search", {"per_page": "ten"}, 400, "per_page"),
+        ("GET", "/search", {"facets": "colour"}, 400, "facets"),
+        ("GET", "/search", {"sort": "oldest"}, 400, "sort"),
+        ("GET", "/search", {"from": "2017-13-01"}, 400, "from"),
+        ("GET", "/search", {"from": "2018", "to": "2017"}, 400, "to"),
+        ("GET", "/search", {"bogus": "1"}, 400, "bogus"),
+        ("POST", "/search", {}, 405, None),
+        ("GET", "/documents/nope", {}, 404, "id"),
+        ("GET", "/documents/nope/similar", {}, 404, "id"),
+        ("GET", f"/documents/{S0}/similar", {"size": "0"}, 400, "size"),
+        ("GET", "/facets/colour", {}, 400, "name"),
+        ("GET", "/facets/place", {"size": "x"}, 400, "size"),
+        ("GET", "/suggest", {"q": "x" * 101}, 400, "q"),
+        ("GET", "/trends", {"facet": "colour"}, 400, "facet"),
+        ("GET", "/trends", {"interval": "week"}, 400, "interval"),
+        ("GET", "/stats", {"x": "1"}, 400, "x"),
+        ("DELETE", "/health", {}, 405, None),
+        ("GET", "/no/such/route", {}, 404, None),
+    ],
+)
+def test_errors_have_one_shape(server, method, path, params, status, param):
+    response = server.client.request(method, path, params=params)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    error = response.json()["error"]
+    assert set(error) >= {"code", "message", "param"}
+    assert error["param"] == param and error["message"]
+
+
+def test_syntax_error_says_where(server):
+    error = get(server, "/search", q="raqqa AND (mosul").json()["error"]
+    assert error["code"] == "query_syntax"
+    assert error["offset"] == 10 and error["text"] == "("
+
+
+def test_cors(server):
+    response = server.client.get("/search", headers={"Origin": "https://newsroom.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_api_http_requests_all_answer(server):
+    """Every request in api.http runs against the live server with the status it expects."""
+    text = (ROOT / "api.http").read_text(encoding="utf-8")
+    blocks = [b.strip() for b in text.split("###") if b.strip()]
+    requests = []
+    for block in blocks:
+        line = re.search(r"^(GET|POST|PUT|DELETE) (\S+)", block, flags=re.MULTILINE)
+        if line is None:  # the header, with the variables
+            continue
+        expected = re.search(r"^# expect (\d{3})", block, flags=re.MULTILINE)
+        method, target = line.groups()
+        requests.append((method, target.replace("{{base}}", server.url), expected))
+    assert len(requests) >= 12
+    for method, url, expected in requests:
+        response = server.client.request(method, url)
+        want = int(expected.group(1)) if expected else 200
+        assert response.status_code == want, (url, response.text[:300])
+        json.loads(response.text)
+
+
+def test_no_index_is_503(tmp_path):
+    live = Server(tmp_path / "empty")
+    try:
+        health = live.client.get("/health")
+        assert health.status_code == 503 and health.json()["status"] == "unavailable"
+        search = live.client.get("/search")
+        assert search.status_code == 503
+        assert search.json()["error"]["code"] == "index_unavailable"
+    finally:
+        live.stop()
+
+
+def test_article_html_comes_back_escaped(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "xss.json").write_text(
+        json.dumps(
+            {
+                "id": "xss",
+                "title": "Raqqa <script>alert(1)</script>",
+                "body": 'Fighting in Raqqa. <img src=x onerror="alert(2)"> '
+                "& more <b>bold</b> Raqqa.",
+            }
+        )
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "index",
+            tmp_path / "in",
+            "--index",
+            tmp_path / "ix",
+            "-q",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    live = Server(tmp_path / "ix")
+    try:
+        hit = live.client.get("/search", params={"q": "Raqqa"}).json()["hits"][0]
+        title_html = hit["highlights"]["title"]["html"]
+        assert title_html == "<mark>Raqqa</mark> &lt;script&gt;alert(1)&lt;/script&gt;"
+        body_html = "".join(f["html"] for f in hit["highlights"]["body"])
+        assert (
+            "<img" not in body_html
+            and "&lt;img src=x onerror=&quot;alert(2)&quot;&gt;" in body_html
+        )
+        assert "&amp; more &lt;b&gt;bold&lt;/b&gt;" in body_html
+        assert re.sub(r"</?mark>", "", body_html).count("<") == 0
+        document = live.client.get("/documents/xss")
+        assert document.headers["content-type"] == "application/json"
+        assert document.headers["x-content-type-options"] == "nosniff"
+        assert document.json()["title"] == "Raqqa <script>alert(1)</script>"  # data, not HTML
+        assert document.json()["title_html"] == "Raqqa &lt;script&gt;alert(1)&lt;/script&gt;"
+        assert "&lt;img src=x" in document.json()["body_html"]
+        assert hit["title_html"] == "Raqqa &lt;script&gt;alert(1)&lt;/script&gt;"
+    finally:
+        live.stop()
