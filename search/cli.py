@@ -125,7 +125,9 @@ def parser() -> argparse.ArgumentParser:
     )
     search.add_argument("--from", dest="date_from", metavar="DATE", help="YYYY[-MM[-DD]]")
     search.add_argument("--to", dest="date_to", metavar="DATE", help="YYYY[-MM[-DD]]")
-    search.add_argument("--sort", default="relevance", help="relevance, date or -date")
+    search.add_argument(
+        "--sort", default="relevance", help="relevance, date or -date (--sort=-date)"
+    )
     search.add_argument("--page", default="1", help="page number, from 1")
     search.add_argument("--per-page", default="10", help="hits per page")
     search.add_argument("--facets", default="", help="facets to count, comma-separated")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from search.errors import IndexUnavailable
@@ -16,6 +17,12 @@ from search.index import IndexNotFoundError, current_generation, open_index
 from search.query import View
 
 REFRESH_SECONDS = 0.5
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
 
 
 class Service:
@@ -67,5 +74,5 @@ class Service:
             "generation": folder.name if folder else None,
             "segments": len(list(reader.leaf_readers())),
             "index_bytes": sum(f.stat().st_size for f in files),
-            "last_update": max((os.path.getmtime(f) for f in files), default=None),
+            "last_update": _iso(max((os.path.getmtime(f) for f in files), default=None)),
         }

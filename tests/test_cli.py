@@ -127,3 +127,55 @@ def test_console_script_is_installed():
     script = Path(sys.executable).parent / "search"
     result = subprocess.run([script, "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("search ")
+
+
+@pytest.fixture(scope="module")
+def seed_index(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli-ix")
+    assert run("index", "seeds", "--index", root, "-q").returncode == 0
+    return root
+
+
+def test_query_prints_hits_and_facets(seed_index):
+    result = run("query", "Mosul NOT Raqqa", "--index", seed_index, "--facets", "faction")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("1 hits (")
+    assert lines[2] == (
+        '1. Video: US Backed Operation "Against ISIS Terrorists" in [Mosul] '
+        "Approaching Its Final Phase"
+    )
+    assert lines[3] == "   2017-05-09, Global Research, 002_ba0c41fe0ac4e9c0"
+    assert lines[-1] == (
+        "faction: Iraqi security forces (1), Islamic State (1), Peshmerga (1), "
+        "US-led coalition (1), United States forces (1)"
+    )
+
+
+def test_query_json_is_the_api_answer(seed_index):
+    result = run(
+        "query", "Daesh", "--index", seed_index, "--json", "-f", "source=RFE/RL", "--sort=-date"
+    )
+    body = json.loads(result.stdout)
+    assert body["total"] == 1 and body["hits"][0]["id"] == "004_bc0f7c810eb851fd"
+    assert body["query"]["filters"] == {"source": ["RFE/RL"]}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["query", "title:("], "search: error: unclosed '(' at character 6"),
+        (["query", "x", "--per-page", "500"], "search: error: per_page must be between 0 and 100"),
+        (["query", "x", "-f", "colour"], "search: error: --filter: bad entry 'colour'"),
+        (["query", "x", "-f", "colour=red"], "search: error: unknown parameter 'colour'"),
+    ],
+)
+def test_query_errors_are_one_line(seed_index, args, message):
+    result = run(*args, "--index", seed_index)
+    assert result.returncode == 2
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1
+
+
+def test_query_without_index(tmp_path):
+    result = run("query", "x", "--index", tmp_path)
+    assert result.returncode == 2 and "no index in" in result.stderr
