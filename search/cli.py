@@ -9,13 +9,14 @@ import argparse
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from search import __version__
 from search.articles import RECORD_KEYS
 from search.errors import SearchError
-from search.files import Item, read_paths
+from search.files import Item, Problem, read_paths
 from search.gazetteer import GazetteerError
 from search.index import ENV_VAR, Entry, IndexNotFoundError, Summary, default_dir, write
 from search.tagging import tag
@@ -158,24 +159,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _entries(items: Iterator[Item], progress: _Progress | None) -> Iterator[Entry]:
+def _entries(items: Iterator[Item], progress: _Progress) -> Iterator[Entry]:
     for item in items:
-        if progress:
-            progress.done_bytes = item.done_bytes
-        if item.problem is not None:
-            if not (progress and progress.quiet):
-                progress_clear(progress)
-                kind = "skipped" if item.problem.skipped else "warning"
-                print(f"{kind}: {item.problem}", file=sys.stderr)
-            yield item.problem
-        elif item.article is not None:
-            yield item.article
-        else:
-            yield None
+        progress.done_bytes = item.done_bytes
+        yield item.problem or item.article
 
 
 class _Progress:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal, and the
+    problems met, one line each."""
 
     def __init__(self, total_bytes: int, quiet: bool) -> None:
         self.total = max(total_bytes, 1)
@@ -183,10 +175,13 @@ class _Progress:
         self.quiet = quiet
         self.shown = False
         self.tty = sys.stderr.isatty() and not quiet
+        self.drawn = 0.0
 
     def __call__(self, summary: Summary) -> None:
-        if not self.tty:
+        now = time.monotonic()
+        if not self.tty or now - self.drawn < 0.1:  # redraw at most ten times a second
             return
+        self.drawn = now
         share = min(self.done_bytes / self.total, 1.0)
         bar = "#" * int(share * 30)
         docs = summary.indexed + summary.replaced
@@ -197,11 +192,16 @@ class _Progress:
         sys.stderr.flush()
         self.shown = True
 
+    def problem(self, problem: Problem) -> None:
+        if self.quiet:
+            return
+        self.clear()
+        print(f"{'skipped' if problem.skipped else 'warning'}: {problem}", file=sys.stderr)
 
-def progress_clear(progress: _Progress | None) -> None:
-    if progress and progress.shown:
-        sys.stderr.write("\r\033[K")
-        progress.shown = False
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            self.shown = False
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -209,8 +209,14 @@ def run_index(args: argparse.Namespace) -> int:
     root = args.index or default_dir()
     total, items = read_paths(args.paths, columns)
     progress = _Progress(total, args.quiet)
-    summary = write(_entries(items, progress), root, rebuild=args.rebuild, on_progress=progress)
-    progress_clear(progress)
+    summary = write(
+        _entries(items, progress),
+        root,
+        rebuild=args.rebuild,
+        on_progress=progress,
+        on_problem=progress.problem,
+    )
+    progress.clear()
     print(f"{summary.line()} -> {root}")
     return EXIT_SKIPPED if summary.skipped else EXIT_OK
 
@@ -259,7 +265,8 @@ def run_serve(args: argparse.Namespace) -> int:
     root = (args.index or default_dir()).resolve()
     if args.build and _stale(root, args.build):
         total, items = read_paths(args.build)
-        summary = write(_entries(items, _Progress(total, False)), root, rebuild=True)
+        progress = _Progress(total, False)
+        summary = write(_entries(items, progress), root, rebuild=True, on_problem=progress.problem)
         print(f"{summary.line()} -> {root}", file=sys.stderr)
     os.environ[ENV_VAR] = str(root)  # the app factory reads it, in every worker
     if args.cors is not None:

@@ -246,11 +246,12 @@ def _jsonl(path: Path, text: str) -> Iterator[Read]:
 def _csv(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
     sample = text[:65536]
     delimiter = "\t" if path.suffix.lower() == ".tsv" else _delimiter(sample)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    stream = io.StringIO(text, newline="")
+    reader = csv.reader(stream, delimiter=delimiter)
     try:
         header = [name.strip() for name in next(reader)]
     except (csv.Error, StopIteration) as error:
-        yield None, Problem(f"{path}:1", f"unreadable CSV header: {error}"), 0
+        yield None, Problem(f"{path}:1", f"unreadable CSV header: {error}"), stream.tell()
         return
     missing = [c for c in columns.values() if c not in header]
     if missing:
@@ -281,7 +282,7 @@ def _csv(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
         except StopIteration:
             return
         except csv.Error as error:
-            yield None, Problem(f"{path}:{line}", f"malformed CSV row: {error}"), 0
+            yield None, Problem(f"{path}:{line}", f"malformed CSV row: {error}"), stream.tell()
             continue
         if not any(cell.strip() for cell in row):
             continue
@@ -292,7 +293,9 @@ def _csv(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
                 0,
             )
             continue
-        yield from _record(path, dict(zip(header, row, strict=True)), f"{path}:{line}", 0, columns)
+        yield from _record(
+            path, dict(zip(header, row, strict=True)), f"{path}:{line}", stream.tell(), columns
+        )
 
 
 def _column(row: Mapping[str, str], name: str, columns: Mapping[str, str]) -> bool:

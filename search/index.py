@@ -212,6 +212,7 @@ def write(
     root: Path | str | None = None,
     rebuild: bool = False,
     on_progress: Callable[[Summary], None] | None = None,
+    on_problem: Callable[[Problem], None] | None = None,
     limitmb: int = 256,
 ) -> Summary:
     """Tag and index articles into the index at `root`; problems pass through to the summary.
@@ -220,6 +221,7 @@ def write(
     rebuild: build a new index from these articles alone and switch to it when complete.
         Without an index yet, the first build is done the same way.
     on_progress: called with the running summary after each entry.
+    on_problem: called with each problem as it is met (input or duplicate id).
     """
     root = Path(root) if root is not None else default_dir()
     started = time.perf_counter()
@@ -237,11 +239,10 @@ def write(
     pending = 0
     try:
         for entry in entries:
-            if isinstance(entry, Problem):
-                summary.problems.append(entry)
-            elif isinstance(entry, Article):
+            problem = entry if isinstance(entry, Problem) else None
+            if isinstance(entry, Article):
                 if entry.id in seen:
-                    summary.problems.append(_duplicate(entry, seen[entry.id]))
+                    problem = _duplicate(entry, seen[entry.id])
                 else:
                     seen[entry.id] = entry
                     document = to_document(tag(entry))
@@ -252,6 +253,10 @@ def write(
                         writer.add_document(**document)
                         summary.indexed += 1
                     pending += 1
+            if problem is not None:
+                summary.problems.append(problem)
+                if on_problem:
+                    on_problem(problem)
             if pending >= COMMIT_EVERY and not fresh:
                 writer.commit()
                 searcher.close()

@@ -70,12 +70,18 @@ def test_rebuild(tmp_path):
 
 
 def test_fakes_csv_indexes(tmp_path, fakes_csv):
-    result = run("index", fakes_csv, "--index", tmp_path, "--quiet")
+    result = run("index", fakes_csv, "--index", tmp_path)
     # 804 rows, 792 distinct articles: 11 rows repeat an article, one repeats an id with other text
     assert result.stdout.startswith("indexed 792, replaced 0, skipped 1, warnings 12 "), (
         result.stdout
     )
     assert result.returncode == 1
+    err = result.stderr.splitlines()
+    assert sum(line.startswith("warning: ") and "repeats article" in line for line in err) == 11
+    assert [line for line in err if line.startswith("skipped: ")] == [
+        f"skipped: {fakes_csv}:492: duplicate id '1926479112' with other content "
+        f"(first in {fakes_csv}:491)"
+    ]
 
 
 def test_tags_prints_json_with_spellings():
