@@ -97,13 +97,15 @@ class Compiler:
             out += [self.word(w) for w in run[index:first]]
             last = max(i for i, s in enumerate(starts) if s < mention.end)
             words = [w.text for w in run[first : last + 1]]
-            out.append(self.entity(mention.entity, " ".join(words), TEXT_FIELDS))
+            out.append(self.entity(mention, " ".join(words), TEXT_FIELDS))
             index = last + 1
         out += [self.word(w) for w in run[index:]]
         return out
 
-    def entity(self, entity: gazetteer.Entity, written: str, fields) -> wq.Query:
-        """Any spelling of the entity (and a place's namesake governorate), or the words."""
+    def entity(self, mention: gazetteer.Mention, written: str, fields) -> wq.Query:
+        """Any spelling of the entity (and a place's namesake governorate), or the words as
+        written, except for acronyms: the lowercased `is` must not stand in for `IS`."""
+        entity = mention.entity
         names = self.gaz.namesakes(entity)
         self.entities.append(
             {
@@ -114,7 +116,9 @@ class Compiler:
             }
         )
         terms = [wq.Term(f, e.token) for e in names for f in fields]
-        return wq.Or([*terms, self.text_match(written, fields)])
+        if not mention.acronym:
+            terms.append(self.text_match(written, fields))
+        return wq.Or(terms)
 
     def text_match(self, text: str, fields) -> wq.Query:
         words = stems(text)
@@ -132,15 +136,18 @@ class Compiler:
         fields = (node.field,) if node.field else TEXT_FIELDS
         if node.prefix:
             return self.prefix(node, fields)
+        whole = _whole_mention(node.text)
+        if whole is not None:  # title:Daesh
+            return self.entity(whole, node.text, fields)
         return self.text_match(node.text, fields)
 
     def phrase(self, node: Phrase) -> wq.Query:
         if node.field in _FACET_NAMES:
             return self.facet_value(node.field, node.text, False, node.start)
         fields = (node.field,) if node.field else TEXT_FIELDS
-        mentions = gazetteer.find_in_query(node.text)
-        if len(mentions) == 1 and mentions[0].start == 0 and mentions[0].end == len(node.text):
-            return self.entity(mentions[0].entity, node.text, fields)
+        whole = _whole_mention(node.text)
+        if whole is not None:
+            return self.entity(whole, node.text, fields)
         return self.text_match(node.text, fields)
 
     def prefix(self, node: Word, fields) -> wq.Query:
@@ -171,7 +178,7 @@ class Compiler:
         values = resolve_facet_values(self.reader, facet, value, prefix)
         if len(values) > MAX_EXPANSION:
             raise QuerySyntaxError(
-                f"{facet}:{value}* matches more than {MAX_EXPANSION} values", start, value
+                f"{facet}:{value}* matches more than {MAX_EXPANSION} values", start, value + "*"
             )
         if not values:
             return wq.NullQuery
@@ -191,14 +198,31 @@ _FACET_NAMES = {
 }
 
 
+def _whole_mention(text: str) -> gazetteer.Mention | None:
+    """The one entity `text` names from end to end, if it does."""
+    mentions = gazetteer.find_in_query(text)
+    if len(mentions) == 1 and mentions[0].start == 0 and mentions[0].end >= len(text.rstrip()):
+        return mentions[0]
+    return None
+
+
+def _province_of(place: gazetteer.Entity) -> str | None:
+    """`province:raqqa` means Raqqa Governorate; `province:Mosul` the one Mosul lies in."""
+    if place.place_kind == "governorate":
+        return place.name
+    namesakes = gazetteer.load().namesakes(place)
+    return namesakes[1].name if len(namesakes) > 1 else place.province
+
+
 def resolve_facet_values(reader, facet: str, value: str, prefix: bool = False) -> list[str]:
     """Indexed values of a facet that `value` names: a gazetteer alias (`ISIS` ->
     `Islamic State`), or values equal (or, with `prefix`, starting with) it ignoring case."""
     kind = _ENTITY_FACETS.get(facet) or ("place" if facet == "province" else None)
-    if kind and not prefix:
-        mentions = gazetteer.find_in_query(value)
-        if len(mentions) == 1 and (mentions[0].end - mentions[0].start) >= len(value.strip()):
-            return [mentions[0].entity.name]
+    whole = _whole_mention(value.strip()) if kind and not prefix else None
+    if whole is not None and whole.entity.kind == kind:
+        name = _province_of(whole.entity) if facet == "province" else whole.entity.name
+        if name:
+            return [name]
     wanted = gazetteer.fold(value.strip())
     out = []
     for term in reader.lexicon(facet):

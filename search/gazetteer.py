@@ -57,6 +57,7 @@ class Mention:
     start: int
     end: int
     word: int  # index of the first word token of the match
+    acronym: bool = False  # matched by a case-sensitive alias (IS, SDF)
 
 
 def fold(word: str) -> str:
@@ -130,7 +131,9 @@ class Matcher:
             end = spans[last][1]
             if match.dot and text.startswith(".", end):
                 end += 1
-            found.append(Mention(match.entity, spans[index][0], end, index))
+            found.append(
+                Mention(match.entity, spans[index][0], end, index, match.exact is not None)
+            )
             index = last + 1
         return found
 

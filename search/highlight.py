@@ -69,7 +69,7 @@ def fragments(text: str, terms: set[str], count: int = 3, size: int = 160) -> li
     order. With no match, the opening of the text, so a hit always shows something."""
     ranges = match_ranges(text, terms)
     if not ranges:
-        return [_cut(text, 0, size, [])] if text and count else []
+        return [_cut(text, 0, size, [], [])] if text and count else []
     windows = []
     for index, (start, _) in enumerate(ranges):
         inside = [r for r in ranges[index:] if r[1] <= start + size]
@@ -80,15 +80,22 @@ def fragments(text: str, terms: set[str], count: int = 3, size: int = 160) -> li
             break
         if all(start >= s + size or start + size <= s for s, _ in chosen):
             chosen.append((start, inside))
-    return [_cut(text, start, size, inside) for start, inside in sorted(chosen)]
+    return [_cut(text, start, size, inside, ranges) for start, inside in sorted(chosen)]
 
 
-def _cut(text: str, first_match: int, size: int, inside: list[tuple[int, int]]) -> Fragment:
-    """A fragment starting a little before the first match, cut at word boundaries."""
+def _cut(text: str, first_match: int, size: int, inside, ranges) -> Fragment:
+    """A fragment starting a little before its first match, cut at word boundaries; every
+    match that falls inside it is marked (`ranges`: all matches of the text)."""
     start = max(0, first_match - size // 4)
     if start:
         space = text.rfind(" ", 0, start)
-        start = space + 1 if space >= 0 and start - space < 20 else start
+        # start after a space close by, at the text's start, or at the match: never mid-word
+        if space < 0:
+            start = 0
+        elif start - space < 20:
+            start = space + 1
+        else:
+            start = first_match
     end = min(len(text), start + size)
     last_match_end = max((e for _, e in inside), default=0)
     end = max(end, last_match_end)
@@ -96,5 +103,5 @@ def _cut(text: str, first_match: int, size: int, inside: list[tuple[int, int]]) 
         space = text.rfind(" ", last_match_end, end)
         end = space if space > start else end
     piece = text[start:end].replace("\n", " ")  # same length: ranges stay valid
-    ranges = tuple((s - start, e - start) for s, e in inside if s >= start and e <= end)
+    ranges = tuple((s - start, e - start) for s, e in ranges if s >= start and e <= end)
     return Fragment(piece, start, ranges)

@@ -113,43 +113,55 @@ def _lex(text: str) -> list[_Token]:
                 tokens.append(_Token("minus", char, i))
             i += 1
         else:
-            start, chars = i, []
-            while i < n and not text[i].isspace() and text[i] not in _SPECIAL:
-                if text[i] == "\\" and i + 1 < n:
-                    i += 1
-                elif text[i] == ":" and chars and i + 1 < n and not text[i + 1].isspace():
-                    name = "".join(chars)
-                    if name.isalpha():
-                        if name.lower() not in FIELDS:
-                            raise QuerySyntaxError(
-                                f"unknown field {name!r} (fields: {', '.join(FIELDS)})",
-                                start,
-                                name,
-                            )
-                        tokens.append(_Token("field", name.lower(), start))
-                        break
-                chars.append(text[i])
-                i += 1
-            else:
-                word = "".join(chars)
-                if word in ("AND", "OR", "NOT", "&&", "||"):
-                    kind = {"&&": "and", "||": "or"}.get(word, word.lower())
-                    tokens.append(_Token(kind, word, start))
-                else:
-                    tokens.append(_word(word, start))
-                continue
-            i += 1  # past the colon of a field
+            token, i = _read_word(text, i)
+            tokens.append(token)
     return tokens
 
 
-def _word(word: str, start: int) -> _Token:
-    prefix = word.endswith("*") and word != "*"
-    stem = word.rstrip("*") if prefix else word
-    if "*" in stem and word != "*":
-        raise QuerySyntaxError("only a trailing * is supported", start + stem.index("*"), word)
+def _read_word(text: str, i: int) -> tuple[_Token, int]:
+    """A word, an operator or a `field:` starting at `i`; returns it and where it ends.
+    A backslash makes the next character literal: `\\AND` is a word, `ab\\*` ends in a star."""
+    start, n = i, len(text)
+    chars: list[str] = []
+    escaped: list[bool] = []
+    while i < n and not text[i].isspace() and text[i] not in _SPECIAL:
+        if text[i] == "\\" and i + 1 < n:
+            chars.append(text[i + 1])
+            escaped.append(True)
+            i += 2
+            continue
+        if text[i] == ":" and chars and not any(escaped) and "".join(chars).isalpha():
+            name = "".join(chars)
+            if name.lower() in FIELDS:
+                if i + 1 >= n or text[i + 1].isspace() or text[i + 1] == ")":
+                    raise QuerySyntaxError(f"{name}: needs a value", start, name + ":")
+                return _Token("field", name.lower(), start), i + 1
+            if i + 1 < n and not text[i + 1].isspace():
+                raise QuerySyntaxError(
+                    f"unknown field {name!r} (fields: {', '.join(FIELDS)})", start, name
+                )
+        chars.append(text[i])
+        escaped.append(False)
+        i += 1
+    word = "".join(chars)
+    if not any(escaped) and word in ("AND", "OR", "NOT", "&&", "||"):
+        return _Token({"&&": "and", "||": "or"}.get(word, word.lower()), word, start), i
+    if word == "*" and not escaped[0]:
+        return _Token("word", "*", start), i
+    prefix, stem = False, word
+    while stem.endswith("*") and not escaped[len(stem) - 1]:  # `ab**` is the prefix ab
+        prefix, stem = True, stem[:-1]
+    for position, (char, literal) in enumerate(zip(stem, escaped, strict=False)):
+        if char == "*" and not literal:
+            raise QuerySyntaxError("only a trailing * is supported", start + position, word)
     if prefix and len(stem) < 2:
         raise QuerySyntaxError("a prefix needs at least 2 characters before *", start, word)
-    return _Token("word", stem, start, prefix)
+    return _Token("word", stem, start, prefix), i
+
+
+def _flat(nodes: list[Node], kind: type) -> tuple[Node, ...]:
+    """`a OR (b OR c)` is `a OR b OR c`: one canonical tree for one meaning."""
+    return tuple(n for node in nodes for n in (node.nodes if isinstance(node, kind) else (node,)))
 
 
 class _Parser:
@@ -187,7 +199,7 @@ class _Parser:
             if self.peek() is None or self.peek().kind in ("rparen", "or", "and"):
                 raise self.error("OR needs a term after it", token)
             nodes.append(self.and_expr(depth, field))
-        return nodes[0] if len(nodes) == 1 else Or(tuple(nodes))
+        return nodes[0] if len(nodes) == 1 else Or(_flat(nodes, Or))
 
     def and_expr(self, depth: int, field: str | None) -> Node:
         nodes = []
@@ -199,8 +211,11 @@ class _Parser:
                 continue
             nodes.append(self.unary(depth, field))
         if not nodes:
-            raise self.error("expected a word, a phrase or '('", self.peek())
-        return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
+            token = self.peek()
+            if token is not None and token.kind == "rparen":
+                raise self.error("unexpected ')'", token)
+            raise self.error("expected a word, a phrase or '('", token)
+        return nodes[0] if len(nodes) == 1 else And(_flat(nodes, And))
 
     def unary(self, depth: int, field: str | None) -> Node:
         token = self.peek()
@@ -260,18 +275,21 @@ def parse(text: str) -> Node:
 
 
 def render(node: Node) -> str:
-    """The tree as query text; parsing the result gives the same tree (offsets aside)."""
+    """The tree as query text; parsing the result gives the same tree (offsets aside). It adds
+    parentheses only where needed, so it is never deeper, and hardly longer, than the input."""
     if isinstance(node, All):
         return "*"
     if isinstance(node, Word):
         text = "".join("\\" + c if c in '()":\\*' or c.isspace() else c for c in node.text)
-        if text in ("AND", "OR", "NOT") or text.startswith(("-", "+")):
+        if text in ("AND", "OR", "NOT", "&&", "||") or text.startswith(("-", "+")):
             text = "\\" + text
         return (f"{node.field}:" if node.field else "") + text + ("*" if node.prefix else "")
     if isinstance(node, Phrase):
         text = node.text.replace("\\", "\\\\").replace('"', '\\"')
         return (f"{node.field}:" if node.field else "") + f'"{text}"'
     if isinstance(node, Not):
-        return f"NOT {render(node.node)}"
-    joiner = " OR " if isinstance(node, Or) else " "
-    return "(" + joiner.join(render(n) for n in node.nodes) + ")"
+        inner = node.node
+        return "-" + (f"({render(inner)})" if isinstance(inner, (And, Or)) else render(inner))
+    if isinstance(node, Or):
+        return " OR ".join(render(n) for n in node.nodes)
+    return " ".join(f"({render(n)})" if isinstance(n, Or) else render(n) for n in node.nodes)
