@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.codec import whoosh3
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, SchemaClass
 from whoosh.index import Index
 
@@ -46,6 +47,19 @@ FACETS = (
 )
 COMMIT_EVERY = 5000  # documents per commit when updating the live index: bounds what a kill loses
 _GENERATION = re.compile(r"^gen-(\d{6})$")
+
+
+def _cached_reader(self, fieldname, column):
+    """Whoosh looks on disk again for a missing length column at every posting it writes
+    (the spell_ fields have none): a third of indexing time. Segment files never change once
+    written, so remember the miss too."""
+    if fieldname not in self._readers:
+        found = self.has_column(fieldname)
+        self._readers[fieldname] = self.column_reader(fieldname, column) if found else None
+    return self._readers[fieldname]
+
+
+whoosh3.W3PerDocReader._cached_reader = _cached_reader
 
 
 class IndexNotFoundError(FileNotFoundError):
