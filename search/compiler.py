@@ -16,7 +16,7 @@ from whoosh.searching import Searcher
 from search import gazetteer
 from search.analysis import text_analyzer
 from search.errors import QuerySyntaxError
-from search.querylang import TEXT_FIELDS, All, And, Node, Not, Or, Phrase, Word
+from search.querylang import FACET_FIELDS, TEXT_FIELDS, All, And, Node, Not, Or, Phrase, Word
 
 MAX_EXPANSION = 256  # words a prefix may expand to
 _ANALYZER = text_analyzer()
@@ -131,7 +131,7 @@ class Compiler:
         return per_field[0] if len(per_field) == 1 else wq.Or(per_field)
 
     def word(self, node: Word) -> wq.Query:
-        if node.field in _FACET_NAMES:
+        if node.field in FACET_FIELDS:
             return self.facet_value(node.field, node.text, node.prefix, node.start)
         fields = (node.field,) if node.field else TEXT_FIELDS
         if node.prefix:
@@ -142,7 +142,7 @@ class Compiler:
         return self.text_match(node.text, fields)
 
     def phrase(self, node: Phrase) -> wq.Query:
-        if node.field in _FACET_NAMES:
+        if node.field in FACET_FIELDS:
             return self.facet_value(node.field, node.text, False, node.start)
         fields = (node.field,) if node.field else TEXT_FIELDS
         whole = _whole_mention(node.text)
@@ -183,19 +183,6 @@ class Compiler:
         if not values:
             return wq.NullQuery
         return wq.Or([wq.Term(facet, v) for v in values])
-
-
-_FACET_NAMES = {
-    "faction",
-    "place",
-    "province",
-    "country",
-    "region",
-    "theme",
-    "report",
-    "source",
-    "author",
-}
 
 
 def _whole_mention(text: str) -> gazetteer.Mention | None:

@@ -18,19 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from search.errors import QuerySyntaxError
+from search.index import FACETS
 
 TEXT_FIELDS = ("title", "body")
-FACET_FIELDS = (
-    "faction",
-    "place",
-    "province",
-    "country",
-    "region",
-    "theme",
-    "report",
-    "source",
-    "author",
-)
+FACET_FIELDS = FACETS
 FIELDS = TEXT_FIELDS + FACET_FIELDS
 MAX_LENGTH = 1000  # characters of query text
 MAX_CLAUSES = 64  # words, phrases and prefixes in one query
