@@ -144,11 +144,6 @@ def text_analyzer():
     return ArticleTokenizer() | LowercaseFilter() | StemFilter()
 
 
-def plain_analyzer():
-    """Words lowercased and folded, not stemmed, no entities: for exact-word fields."""
-    return ArticleTokenizer(entities=False) | LowercaseFilter()
-
-
 def entity_tokens(text: str) -> list[str]:
     """The entity tokens to search for the entities a query names, in order (`Daesh near
     Raqqah` -> ['faction:islamic-state', 'place:raqqa', 'place:raqqa-governorate']): how a

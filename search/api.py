@@ -25,7 +25,14 @@ from search import query
 from search.errors import BadParameter, IndexUnavailable, SearchError
 from search.index import FACETS, default_dir
 from search.openapi import spec
-from search.request import INTERVALS, MAX_FACET_SIZE, choice, integer, parse_request
+from search.request import (
+    INTERVALS,
+    MAX_FACET_SIZE,
+    choice,
+    integer,
+    known_only,
+    parse_request,
+)
 from search.service import Service
 
 log = logging.getLogger("search.api")
@@ -74,7 +81,7 @@ async def document(request: Request) -> Json:
 
 async def similar(request: Request) -> Json:
     params = _params(request)
-    _only(params, ("size",))
+    known_only(params, ("size",))
     size = integer(params, "size", 10, 1, 100)
     view = _service(request).view()
     return Json(query.similar(view, request.path_params["id"], size))
@@ -94,7 +101,7 @@ async def facet(request: Request) -> Json:
 
 async def suggest(request: Request) -> Json:
     params = _params(request)
-    _only(params, ("q", "size"))
+    known_only(params, ("q", "size"))
     text = (params.get("q") or [""])[0]
     if len(text) > 100:
         raise BadParameter("q is longer than 100 characters", "q")
@@ -112,7 +119,7 @@ async def trends(request: Request) -> Json:
 
 
 async def stats(request: Request) -> Json:
-    _only(_params(request), ())
+    known_only(_params(request), ())
     service = _service(request)
     state = service.state()
     reader = service.view().searcher.reader()
@@ -130,12 +137,6 @@ async def health(request: Request) -> Json:
 
 async def openapi(request: Request) -> Json:
     return Json(spec())
-
-
-def _only(params: dict, allowed: tuple[str, ...]) -> None:
-    for name in params:
-        if name not in allowed and not name.startswith("_"):
-            raise BadParameter(f"unknown parameter {name!r}", name)
 
 
 # --- errors --------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from importlib import resources
 from typing import Any
 
 from search.dates import find_date, parse_date
-from search.text import clean, paragraphs
+from search.text import clean, normalise, paragraphs
 
 
 class ArticleError(ValueError):
@@ -123,16 +123,17 @@ _HEADER_WINDOW = 12  # header lines of a Global Research repost all sit in the f
 
 def parse_text(text: str, article_id: str, origin: str = "") -> Article:
     """Parse the text of one article file (already decoded) into an Article."""
-    raw_lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    # line for line: normalised text (Markdown kept, for header links) and cleaned text
+    raw_lines = [line.strip() for line in normalise(text).split("\n")]
     cleaned = clean(text).split("\n")
-    if not any(cleaned):
-        raise ArticleError("no text")
     site = _site_of(cleaned)
     if site is not None:
         keep = [i for i, line in enumerate(cleaned) if line.casefold() not in site.chrome]
         raw_lines = [raw_lines[i] for i in keep]
         cleaned = [cleaned[i] for i in keep]
-    first = next(i for i, line in enumerate(cleaned) if line) if any(cleaned) else 0
+    if not any(cleaned):
+        raise ArticleError("no text" if site is None else "nothing but site chrome")
+    first = next(i for i, line in enumerate(cleaned) if line)
     fields: dict[str, Any] = {"title": cleaned[first], "source": site.source if site else None}
     body_start = _read_header(raw_lines, cleaned, first + 1, fields)
     body, credit = _body(cleaned[body_start:])
@@ -181,7 +182,7 @@ def _read_header(raw: list[str], cleaned: list[str], start: int, fields: dict[st
 
 
 def _header_line(line: str, text: str, fields: dict[str, Any]) -> bool:
-    if match := _BY.match(line):
+    if (match := _BY.match(line)) and _byline(match["who"]):
         fields["authors"] = _authors(match["who"])
     elif match := _PUBLISHED.match(text):
         fields["source"] = match["source"].strip()
@@ -194,6 +195,23 @@ def _header_line(line: str, text: str, fields: dict[str, Any]) -> bool:
     else:
         return False
     return True
+
+
+def _byline(who: str) -> bool:
+    """`By [South Front](#)` or `By Jane Doe and John Roe`, not `By the time the SDF ...`."""
+    if _LINK_TEXTS.search(who):
+        return True
+    words = who.split()
+    return (
+        len(words) <= 8
+        and not who.rstrip().endswith((".", "!", "?", ","))
+        and all(
+            w[:1].isupper()
+            or w in ("and", "de", "al", "el", "van", "von", "bin")
+            or w.startswith("al-")
+            for w in words
+        )
+    )
 
 
 def _authors(raw: str) -> tuple[str, ...]:

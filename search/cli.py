@@ -8,17 +8,28 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from whoosh.index import LockError
+
 from search import __version__
 from search.articles import RECORD_KEYS
 from search.errors import SearchError
-from search.files import Item, Problem, read_paths
+from search.files import Item, Problem, find_files, read_paths
 from search.gazetteer import GazetteerError
-from search.index import ENV_VAR, Entry, IndexNotFoundError, Summary, default_dir, write
+from search.index import (
+    ENV_VAR,
+    POINTER,
+    Entry,
+    IndexNotFoundError,
+    Summary,
+    default_dir,
+    write,
+)
 from search.tagging import tag
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
@@ -154,6 +165,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (IndexNotFoundError, GazetteerError, OSError) as error:
         print(f"search: error: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except LockError:
+        print(
+            "search: error: another run is writing to this index; try again when it ends",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     except KeyboardInterrupt:
         print("\nsearch: interrupted; the index keeps its last commit", file=sys.stderr)
         return 130
@@ -244,9 +261,6 @@ def run_tags(args: argparse.Namespace) -> int:
 
 def _stale(root: Path, paths: list[str]) -> bool:
     """True when the index is missing or older than any file under `paths`."""
-    from search.files import find_files
-    from search.index import POINTER
-
     pointer = root / POINTER
     if not pointer.exists():
         return True
@@ -256,9 +270,7 @@ def _stale(root: Path, paths: list[str]) -> bool:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    import os
-
-    import uvicorn
+    import uvicorn  # imported here: the other commands need no server
 
     from search.api import CORS_ENV
 

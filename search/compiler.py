@@ -20,7 +20,13 @@ from search.querylang import FACET_FIELDS, TEXT_FIELDS, All, And, Node, Not, Or,
 
 MAX_EXPANSION = 256  # words a prefix may expand to
 _ANALYZER = text_analyzer()
-_ENTITY_FACETS = {"faction": "faction", "place": "place", "country": "country"}
+# facet -> the gazetteer kind whose names it holds (a province is a place of kind governorate)
+_GAZETTEER_KIND = {
+    "faction": "faction",
+    "place": "place",
+    "province": "place",
+    "country": "country",
+}
 
 
 @dataclass
@@ -29,6 +35,11 @@ class Compiled:
 
     query: wq.Query
     entities: list[dict] = field(default_factory=list)
+
+
+def term_text(term: bytes | str) -> str:
+    """A term from a Whoosh lexicon as text (lexicons yield bytes)."""
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 def stems(text: str) -> list[str]:
@@ -87,15 +98,17 @@ class Compiler:
         for word in run:
             starts.append(len(text))
             text += word.text + " "
-        mentions = gazetteer.find_in_query(text)
+        ends = [start + len(word.text) for start, word in zip(starts, run, strict=True)]
         out: list[wq.Query] = []
         index = 0
-        for mention in mentions:
-            first = starts.index(mention.start) if mention.start in starts else None
-            if first is None or first < index:
+        for mention in gazetteer.find_in_query(text):
+            # whole words only: `US-led` is not the United States, `Raqqa-based` not Raqqa
+            if mention.start not in starts or mention.end not in ends:
+                continue
+            first, last = starts.index(mention.start), ends.index(mention.end)
+            if first < index:
                 continue
             out += [self.word(w) for w in run[index:first]]
-            last = max(i for i, s in enumerate(starts) if s < mention.end)
             words = [w.text for w in run[first : last + 1]]
             out.append(self.entity(mention, " ".join(words), TEXT_FIELDS))
             index = last + 1
@@ -157,7 +170,7 @@ class Compiler:
         for name in fields:
             spell = f"spell_{name}"
             for term in self.reader.expand_prefix(spell, folded):
-                text = term.decode("utf-8") if isinstance(term, bytes) else term
+                text = term_text(term)
                 if ":" in text:  # entity tokens are not words
                     continue
                 words.add(text)
@@ -204,7 +217,7 @@ def _province_of(place: gazetteer.Entity) -> str | None:
 def resolve_facet_values(reader, facet: str, value: str, prefix: bool = False) -> list[str]:
     """Indexed values of a facet that `value` names: a gazetteer alias (`ISIS` ->
     `Islamic State`), or values equal (or, with `prefix`, starting with) it ignoring case."""
-    kind = _ENTITY_FACETS.get(facet) or ("place" if facet == "province" else None)
+    kind = _GAZETTEER_KIND.get(facet)
     whole = _whole_mention(value.strip()) if kind and not prefix else None
     if whole is not None and whole.entity.kind == kind:
         name = _province_of(whole.entity) if facet == "province" else whole.entity.name
@@ -213,7 +226,7 @@ def resolve_facet_values(reader, facet: str, value: str, prefix: bool = False) -
     wanted = gazetteer.fold(value.strip())
     out = []
     for term in reader.lexicon(facet):
-        text = term.decode("utf-8") if isinstance(term, bytes) else term
+        text = term_text(term)
         folded = gazetteer.fold(text)
         if folded == wanted or (prefix and folded.startswith(wanted)):
             out.append(text)

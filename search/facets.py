@@ -23,11 +23,17 @@ class ValueArrays:
     def __call__(self, field: str) -> list[tuple[str, ...]]:
         array = self._arrays.get(field)
         if array is None:
-            column = self.reader.column_reader(field)
-            array = [
-                tuple(v for v in (column[d] or "").split(",") if v)
-                for d in range(self.reader.doc_count_all())
-            ]
+            array = []
+            # Segment by segment: Whoosh's multi-segment column reader leaves out segments
+            # that have no column for the field (no document there had a value), which
+            # shifts every later document number.
+            for leaf, _ in self.reader.leaf_readers():
+                count = leaf.doc_count_all()
+                if not leaf.has_column(field):
+                    array += [()] * count
+                    continue
+                column = leaf.column_reader(field)
+                array += [tuple(v for v in (column[d] or "").split(",") if v) for d in range(count)]
             self._arrays[field] = array
         return array
 

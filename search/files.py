@@ -28,6 +28,7 @@ from search.articles import (
 JSON_SUFFIXES = {".json"}
 JSONL_SUFFIXES = {".jsonl", ".ndjson", ".jsonlines"}
 CSV_SUFFIXES = {".csv", ".tsv"}
+STREAMED = JSON_SUFFIXES | JSONL_SUFFIXES | CSV_SUFFIXES  # many articles: no one-article limit
 MAX_TEXT_BYTES = 10 * 1024 * 1024  # one article file; larger is not an article
 MAX_ID_LENGTH = 256
 csv.field_size_limit(MAX_TEXT_BYTES)
@@ -111,7 +112,7 @@ def read_file(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[
     """Articles and problems of one file, each with the byte offset reached."""
     suffix = path.suffix.lower()
     try:
-        if suffix not in JSONL_SUFFIXES | CSV_SUFFIXES and _size(path) > MAX_TEXT_BYTES:
+        if suffix not in STREAMED and _size(path) > MAX_TEXT_BYTES:
             yield None, Problem(str(path), f"larger than {MAX_TEXT_BYTES} bytes"), 0
             return
         data = path.read_bytes()
@@ -128,9 +129,9 @@ def read_file(path: Path, columns: Mapping[str, str] | None = None) -> Iterator[
         yield None, Problem(str(path), "empty file"), 0
         return
     if suffix in JSON_SUFFIXES:
-        yield from _json(path, text)
+        yield from _json(path, text, columns or {})
     elif suffix in JSONL_SUFFIXES:
-        yield from _jsonl(path, text)
+        yield from _jsonl(path, text, columns or {})
     elif suffix in CSV_SUFFIXES:
         yield from _csv(path, text, columns or {})
     else:
@@ -184,18 +185,22 @@ def _record(path: Path, record, origin: str, offset: int, columns=None) -> Itera
             yield None, Problem(origin, warning, skipped=False), offset
 
 
-def _json(path: Path, text: str) -> Iterator[Read]:
+def _loads(text: str) -> tuple[object, str | None, int | None]:
+    """Parsed JSON, or None with what is wrong and on which line."""
     try:
-        data = json.loads(text)
+        return json.loads(text), None, None
     except json.JSONDecodeError as error:
-        yield (
-            None,
-            Problem(f"{path}:{error.lineno}", f"invalid JSON: {error.msg} (column {error.colno})"),
-            0,
-        )
-        return
+        return None, f"invalid JSON: {error.msg} (column {error.colno})", error.lineno
     except RecursionError:
-        yield None, Problem(str(path), "invalid JSON: nested too deeply"), 0
+        return None, "invalid JSON: nested too deeply", None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        return None, f"invalid JSON: {error}", None
+
+
+def _json(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
+    data, error, line = _loads(text)
+    if error:
+        yield None, Problem(f"{path}:{line}" if line else str(path), error), 0
         return
     if isinstance(data, dict):
         nested = next(
@@ -217,7 +222,7 @@ def _json(path: Path, text: str) -> Iterator[Read]:
         )
         return
     for number, record in enumerate(records):
-        yield from _record(path, record, f"{path}[{number}]", 0)
+        yield from _record(path, record, f"{path}[{number}]", 0, columns)
 
 
 def _looks_like_article(data: dict) -> bool:
@@ -225,22 +230,18 @@ def _looks_like_article(data: dict) -> bool:
     return bool(keys & set(RECORD_KEYS["body"] + RECORD_KEYS["title"]))
 
 
-def _jsonl(path: Path, text: str) -> Iterator[Read]:
+def _jsonl(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
     offset = 0
     for number, line in enumerate(text.split("\n"), start=1):
         offset += len(line) + 1
         if not line.strip():
             continue
         origin = f"{path}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield None, Problem(origin, f"invalid JSON: {error.msg} (column {error.colno})"), offset
+        record, error, _ = _loads(line)
+        if error:
+            yield None, Problem(origin, error), offset
             continue
-        except RecursionError:
-            yield None, Problem(origin, "invalid JSON: nested too deeply"), offset
-            continue
-        yield from _record(path, record, origin, offset)
+        yield from _record(path, record, origin, offset, columns)
 
 
 def _csv(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:

@@ -131,9 +131,9 @@ class Matcher:
             end = spans[last][1]
             if match.dot and text.startswith(".", end):
                 end += 1
-            found.append(
-                Mention(match.entity, spans[index][0], end, index, match.exact is not None)
-            )
+            written = tuple(text[s:e] for s, e in spans[index : last + 1])
+            acronym = match.exact is not None and written == match.exact  # not `tip` for TIP
+            found.append(Mention(match.entity, spans[index][0], end, index, acronym))
             index = last + 1
         return found
 

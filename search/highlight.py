@@ -74,13 +74,15 @@ def fragments(text: str, terms: set[str], count: int = 3, size: int = 160) -> li
     for index, (start, _) in enumerate(ranges):
         inside = [r for r in ranges[index:] if r[1] <= start + size]
         windows.append((len(inside), -start, start, inside))
-    chosen: list[tuple[int, list]] = []
+    chosen: list[Fragment] = []
     for _, _, start, inside in sorted(windows, reverse=True):
         if len(chosen) >= count:
             break
-        if all(start >= s + size or start + size <= s for s, _ in chosen):
-            chosen.append((start, inside))
-    return [_cut(text, start, size, inside, ranges) for start, inside in sorted(chosen)]
+        fragment = _cut(text, start, size, inside, ranges)
+        end = fragment.offset + len(fragment.text)
+        if all(end <= f.offset or fragment.offset >= f.offset + len(f.text) for f in chosen):
+            chosen.append(fragment)  # fragments never repeat text
+    return sorted(chosen, key=lambda f: f.offset)
 
 
 def _cut(text: str, first_match: int, size: int, inside, ranges) -> Fragment:

@@ -6,7 +6,17 @@ from functools import cache
 
 from search import __version__
 from search.index import FACETS
-from search.request import INTERVALS, PARAMETERS, SORTS
+from search.querylang import MAX_LENGTH
+from search.request import (
+    FRAGMENT_SIZES,
+    INTERVALS,
+    MAX_FACET_SIZE,
+    MAX_FRAGMENTS,
+    MAX_PAGE,
+    MAX_PER_PAGE,
+    PARAMETERS,
+    SORTS,
+)
 
 _STRING = {"type": "string"}
 _INT = {"type": "integer"}
@@ -107,13 +117,17 @@ def _param(name: str, help_text: str, schema: dict, where: str = "query") -> dic
 def _search_params() -> list[dict]:
     schemas = {
         "sort": {"type": "string", "enum": list(SORTS)},
-        "page": {"type": "integer", "minimum": 1, "maximum": 1000},
-        "per_page": {"type": "integer", "minimum": 0, "maximum": 100},
-        "facet_size": {"type": "integer", "minimum": 1, "maximum": 1000},
-        "fragments": {"type": "integer", "minimum": 0, "maximum": 10},
-        "fragment_size": {"type": "integer", "minimum": 20, "maximum": 1000},
+        "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        "per_page": {"type": "integer", "minimum": 0, "maximum": MAX_PER_PAGE},
+        "facet_size": {"type": "integer", "minimum": 1, "maximum": MAX_FACET_SIZE},
+        "fragments": {"type": "integer", "minimum": 0, "maximum": MAX_FRAGMENTS},
+        "fragment_size": {
+            "type": "integer",
+            "minimum": FRAGMENT_SIZES[0],
+            "maximum": FRAGMENT_SIZES[1],
+        },
         "highlight": {"type": "boolean"},
-        "q": {"type": "string", "maxLength": 1000},
+        "q": {"type": "string", "maxLength": MAX_LENGTH},
     }
     out = []
     for name, help_text in PARAMETERS.items():
@@ -143,11 +157,11 @@ def _get(summary: str, params: list[dict], ok: dict, *errors: int) -> dict:
 @cache
 def spec() -> dict:
     doc_id = _param("id", "document id", _STRING, "path")
-    size = lambda default, high: _param(  # noqa: E731
-        "size",
-        f"how many (default {default})",
-        {"type": "integer", "minimum": 1, "maximum": high},
-    )
+
+    def size(default: int, high: int) -> dict:
+        schema = {"type": "integer", "minimum": 1, "maximum": high}
+        return _param("size", f"how many (default {default})", schema)
+
     paths = {
         "/search": _get("Search articles", _search_params(), SEARCH, 400, 503),
         "/documents/{id}": _get("One article with every field and tag", [doc_id], OBJECT, 404, 503),

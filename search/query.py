@@ -18,10 +18,10 @@ from whoosh import sorting
 from whoosh.searching import Searcher
 
 from search import facets, gazetteer, highlight
-from search.compiler import Compiler, resolve_facet_values, stems
+from search.compiler import Compiler, resolve_facet_values, stems, term_text
 from search.errors import NotFound
 from search.index import FACETS
-from search.querylang import And, Node, Not, Or, Word, parse
+from search.querylang import And, Node, Or, Word, parse
 from search.request import SearchRequest
 
 FEW_HITS = 3  # fewer hits than this and the answer suggests another spelling
@@ -34,6 +34,14 @@ class View:
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
         self.values = facets.ValueArrays(searcher)
+        self._totals: dict[str, Counter[str]] = {}
+
+    def totals(self, field: str) -> Counter[str]:
+        """Live documents per value of a facet in the whole index, computed once."""
+        if field not in self._totals:
+            live = self.searcher.reader().all_doc_ids()
+            self._totals[field] = facets.count(self.values(field), live)
+        return self._totals[field]
 
     def close(self) -> None:
         self.searcher.close()
@@ -146,7 +154,8 @@ def search(view: View, request: SearchRequest) -> dict:
     terms = positive_terms(query)
     relevance = request.sort == "relevance"
     hits = []
-    if request.per_page:
+    past_the_end = (request.page - 1) * request.per_page >= total  # Whoosh would clamp the page
+    if request.per_page and not past_the_end:
         for hit in results:
             stored = hit.fields()
             hits.append(
@@ -202,15 +211,13 @@ def date_histogram(view: View, request: SearchRequest) -> dict:
 
 @cache
 def _alias_words() -> dict[str, str]:
-    """folded alias -> canonical spelling to suggest (faction and place names)."""
+    """folded alias -> the canonical name to suggest (`mosol` is close to `mosul` -> Mosul)."""
     gaz = gazetteer.load()
     out = {}
     for kind in ("faction", "place"):
-        for entity in gaz.entities[kind].values():
-            out.setdefault(gazetteer.fold(entity.name), entity.name)
         for alias in gaz.matchers[kind].aliases():
             if alias.exact is None:
-                out.setdefault(" ".join(alias.keys), " ".join(alias.keys))
+                out.setdefault(" ".join(alias.keys), alias.entity.name)
     return out
 
 
@@ -219,24 +226,20 @@ def _words(node: Node) -> list[Word]:
         return [node] if node.field is None and not node.prefix else []
     if isinstance(node, (And, Or)):
         return [w for n in node.nodes for w in _words(n)]
-    if isinstance(node, Not):
-        return []
-    return []
+    return []  # NOT branches, phrases, everything: nothing to correct
 
 
 def suggestion(view: View, request: SearchRequest) -> dict | None:
     """'Did you mean': unknown words replaced by the closest place or faction name, else by
     the closest word of the index vocabulary. None when nothing better is found."""
     reader = view.searcher.reader()
-    try:
-        words = _words(parse(request.q))
-    except Exception:  # the request already parsed; a suggestion is never worth an error
-        return None
+    words = _words(parse(request.q))
     corrector = view.searcher.corrector("body")
     text, changed = request.q, False
     for word in sorted(words, key=lambda w: -w.start):
         known = any(reader.doc_frequency("body", s) for s in stems(word.text))
-        if known or len(word.text) < 3:
+        written = request.q[word.start : word.start + len(word.text)] == word.text
+        if known or len(word.text) < 3 or not written:  # escaped words are left alone
             continue
         folded = gazetteer.fold(word.text)
         close = difflib.get_close_matches(folded, _alias_words(), n=1, cutoff=0.8)
@@ -288,7 +291,9 @@ def similar(view: View, doc_id: str, size: int = 10) -> dict:
     docnum = searcher.document_number(id=doc_id)
     if docnum is None:
         raise NotFound(f"no document with id {doc_id!r}", "id")
-    results = searcher.more_like(docnum, "body", top=size, numterms=12)
+    stored = searcher.stored_fields(docnum)
+    text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
+    results = searcher.more_like(docnum, "body", text=text, top=size, numterms=12)
     hits = [
         {
             "id": hit["id"],
@@ -337,7 +342,7 @@ def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dic
             {
                 "period": period,
                 "total": row.pop("__total__"),
-                "counts": {value: row.get(value, 0) for value in keep},
+                "counts": {item["value"]: row.get(item["value"], 0) for item in top["values"]},
             }
             for period, row in sorted(table.items())
         ],
@@ -352,7 +357,7 @@ def suggest(view: View, text: str, size: int = 10) -> dict:
     if not wanted:
         return {"q": text, "suggestions": []}
     for kind in ("faction", "place"):
-        counter = facets.count(view.values(kind), range(view.searcher.reader().doc_count_all()))
+        counter = view.totals(kind)
         for entity in gazetteer.load().entities[kind].values():
             if gazetteer.fold(entity.name).startswith(wanted) and counter.get(entity.name):
                 out.append({"text": entity.name, "kind": kind, "count": counter[entity.name]})
@@ -360,7 +365,7 @@ def suggest(view: View, text: str, size: int = 10) -> dict:
     reader = view.searcher.reader()
     words = []
     for term in reader.expand_prefix("spell_title", wanted):
-        word = term.decode("utf-8") if isinstance(term, bytes) else term
+        word = term_text(term)
         if ":" not in word:
             words.append(
                 {"text": word, "kind": "word", "count": reader.doc_frequency("spell_title", word)}

@@ -69,7 +69,7 @@ Node = Word | Phrase | Not | And | Or | All
 
 @dataclass(frozen=True)
 class _Token:
-    kind: str  # word, phrase, field, lparen, rparen, and, or, not, minus
+    kind: str  # word, all, phrase, field, lparen, rparen, and, or, not, minus
     text: str
     start: int
     prefix: bool = False
@@ -138,7 +138,7 @@ def _read_word(text: str, i: int) -> tuple[_Token, int]:
     if not any(escaped) and word in ("AND", "OR", "NOT", "&&", "||"):
         return _Token({"&&": "and", "||": "or"}.get(word, word.lower()), word, start), i
     if word == "*" and not escaped[0]:
-        return _Token("word", "*", start), i
+        return _Token("all", "*", start), i
     prefix, stem = False, word
     while stem.endswith("*") and not escaped[len(stem) - 1]:  # `ab**` is the prefix ab
         prefix, stem = True, stem[:-1]
@@ -235,13 +235,13 @@ class _Parser:
             if field is not None:
                 raise self.error("a field inside a field", token)
             following = self.peek()
-            if following is None or following.kind not in ("word", "phrase", "lparen"):
+            if following is None or following.kind not in ("word", "all", "phrase", "lparen"):
                 raise self.error(f"{token.text}: needs a value", token)
             return self.primary(depth, token.text)
+        if token.kind == "all":
+            return All()
         if token.kind == "word":
             self.count(token)
-            if token.text == "*":
-                return All()
             return Word(token.text, token.start, field, token.prefix)
         if token.kind == "phrase":
             self.count(token)

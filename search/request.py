@@ -154,11 +154,17 @@ def facet_list(params: Params) -> tuple[str, ...]:
     return names
 
 
+def known_only(params: Params, allowed: Sequence[str]) -> None:
+    """Refuse a parameter the route does not take (a typo would otherwise pass unseen).
+    Names starting with `_` are left to clients, e.g. cache busters."""
+    for name in params:
+        if name not in allowed and not name.startswith("_"):
+            raise BadParameter(f"unknown parameter {name!r}", name)
+
+
 def parse_request(params: Params, allowed: Sequence[str] = ()) -> SearchRequest:
     """Check the parameters of a search. `allowed` names extra parameters a route takes."""
-    for name in params:
-        if name not in PARAMETERS and name not in allowed and not name.startswith("_"):
-            raise BadParameter(f"unknown parameter {name!r}", name)
+    known_only(params, (*PARAMETERS, *allowed))
     q = _one(params, "q") or ""
     if len(q) > MAX_LENGTH:
         raise BadParameter(f"q is longer than {MAX_LENGTH} characters", "q")

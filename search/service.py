@@ -6,7 +6,6 @@ generations; both are noticed within REFRESH_SECONDS.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ class Service:
         self._index = None
         self._generation: Path | None = None
         self._view: View | None = None
+        self._retired: View | None = None
         self._checked = 0.0
 
     def view(self) -> View:
@@ -58,21 +58,30 @@ class Service:
                 raise IndexUnavailable(str(error)) from None
 
     def _replace(self, index, view: View, generation: Path | None) -> None:
-        old = self._view
+        # The view being replaced may still be in use by a request that got it just before;
+        # it is closed at the next replacement, not now.
+        if self._retired is not None:
+            self._retired.close()
+        self._retired = self._view
         self._index, self._view, self._generation = index, view, generation
-        if old is not None:
-            old.close()
 
     def state(self) -> dict:
         """What /health and /stats report about the index on disk."""
         view = self.view()
         folder = self._generation
-        files = [f for f in folder.iterdir() if f.is_file()] if folder else []
+        sizes, times = [], []
+        for path in folder.iterdir() if folder else ():
+            try:  # a commit may delete old segment files under our feet
+                info = path.stat()
+            except OSError:
+                continue
+            sizes.append(info.st_size)
+            times.append(info.st_mtime)
         reader = view.searcher.reader()
         return {
             "documents": view.searcher.doc_count(),
             "generation": folder.name if folder else None,
             "segments": len(list(reader.leaf_readers())),
-            "index_bytes": sum(f.stat().st_size for f in files),
-            "last_update": _iso(max((os.path.getmtime(f) for f in files), default=None)),
+            "index_bytes": sum(sizes),
+            "last_update": _iso(max(times, default=None)),
         }

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
-_MARK = re.compile(r"<mark>(.*?)</mark>")
-
 
 def _marked(fragment: dict, color: bool) -> str:
     text, out, position = fragment["text"], [], 0

@@ -1,7 +1,7 @@
 import pickle
 
 from search import gazetteer
-from search.analysis import entity_tokens, plain_analyzer, text_analyzer
+from search.analysis import entity_tokens, text_analyzer
 
 
 def tokens(text, mode="index"):
@@ -49,10 +49,6 @@ def test_query_mode_has_no_entity_tokens():
 
 def test_diacritics_and_case_fold():
     assert [t[0] for t in tokens("\u1e24alab CAF\u00c9", mode="query")] == ["halab", "cafe"]
-
-
-def test_plain_analyzer_does_not_stem():
-    assert [t.text for t in plain_analyzer()("Forces Running")] == ["forces", "running"]
 
 
 def test_analyzer_pickles_for_the_schema():

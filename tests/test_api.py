@@ -103,6 +103,8 @@ def test_paging(server):
     assert [h["id"] for h in third["hits"]] == [S4]
     assert (first["total"], first["pages"], third["page"]) == (5, 3, 3)
     assert get(server, "/search", per_page=0).json()["hits"] == []
+    beyond = get(server, "/search", sort="date", per_page=2, page=4).json()
+    assert (beyond["hits"], beyond["total"], beyond["page"]) == ([], 5, 4)  # no clamping
 
 
 def test_facets_are_disjunctive(server):
@@ -226,6 +228,9 @@ def test_trends(server):
     body = get(server, "/trends", facet="faction", interval="month", q="Raqqa", facet_size=2).json()
     assert body["total"] == 4 and body["undated"] == 1
     assert [v["value"] for v in body["values"]] == ["Islamic State", "Syrian Democratic Forces"]
+    assert [list(p["counts"]) for p in body["periods"]] == [
+        ["Islamic State", "Syrian Democratic Forces"]
+    ] * 3  # the order of `values`
     assert body["periods"] == [
         {
             "period": "2017-06",

@@ -183,3 +183,21 @@ def test_source_names():
     assert source_name("Radio Free Europe/Radio Liberty") == "RFE/RL"
     assert source_name("Unknown  Outlet") == "Unknown Outlet"
     assert source_name("  ") is None
+
+
+def test_a_file_of_site_chrome_only_is_an_error():
+    with pytest.raises(ArticleError, match="nothing but site chrome"):
+        parse_text("Accessibility links\n\nBreaking News\n", "chrome")
+    article = parse_text("\fAccessibility links\u2028Breaking News\n\nTitle\nBody", "ff")
+    assert (article.title, article.body, article.source) == ("Title", "Body", "RFE/RL")
+
+
+def test_a_sentence_starting_with_by_is_body_not_byline():
+    text = "Title\nBy the time the SDF reached Raqqa, ISIS had fled.\nMore."
+    article = parse_text(text, "by")
+    assert article.authors == ()
+    assert article.body.startswith("By the time the SDF reached Raqqa")
+    named = parse_text(
+        "Title\nBy Jane Doe and John al-Roe\n\nGlobal Research, July 11, 2017\nB", "n"
+    )
+    assert named.authors == ("Jane Doe", "John al-Roe")

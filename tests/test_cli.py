@@ -185,3 +185,18 @@ def test_query_errors_are_one_line(seed_index, args, message):
 def test_query_without_index(tmp_path):
     result = run("query", "x", "--index", tmp_path)
     assert result.returncode == 2 and "no index in" in result.stderr
+
+
+def test_a_second_writer_gets_one_line(tmp_path):
+    from search.index import open_index
+
+    assert run("index", "seeds/000_26f141be685b02d9.txt", "--index", tmp_path).returncode == 0
+    writer = open_index(tmp_path).writer()
+    try:
+        result = run("index", "seeds/001_ec32c9c98140bc5b.txt", "--index", tmp_path)
+    finally:
+        writer.cancel()
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "search: error: another run is writing to this index; try again when it ends"
+    )

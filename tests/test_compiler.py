@@ -322,3 +322,13 @@ def test_everything_and_pure_negatives(searcher):
     assert isinstance(query, wq.And)
     assert query.subqueries[0] == wq.Every()
     assert all(isinstance(q, wq.Not) for q in query.subqueries[1:])
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [("US-led", []), ("Raqqa-based", []), ("tip", ["Turkistan Islamic Party"])],
+)
+def test_entities_need_whole_words_and_lowercase_keeps_the_word(searcher, text, names):
+    compiled = compile_query(searcher, text)
+    assert [e["name"] for e in compiled.entities] == names
+    assert "body:tip" in str(compiled.query) or text != "tip"  # the English word still counts

@@ -135,3 +135,29 @@ def test_odd_file_names(tmp_path, name):
     (tmp_path / name).write_text("Title\nBody")
     articles, problems = _read([tmp_path])
     assert [a.title for a in articles] == ["Title"] and not problems
+
+
+def test_json_that_python_refuses_is_reported(tmp_path):
+    (tmp_path / "big.json").write_text('{"id": ' + "9" * 5000 + "}")
+    (tmp_path / "big.jsonl").write_text('{"id": ' + "9" * 5000 + "}\n")
+    articles, problems = _read([tmp_path])
+    assert not articles
+    assert [p.message.startswith("invalid JSON") for p in problems] == [True, True]
+
+
+def test_columns_apply_to_json_too(tmp_path):
+    (tmp_path / "a.jsonl").write_text(json.dumps({"hed": "Head", "txt": "Text"}) + "\n")
+    (tmp_path / "b.json").write_text(json.dumps([{"hed": "Head", "txt": "Text"}]))
+    articles, _ = _read([tmp_path], {"title": "hed", "body": "txt"})
+    assert [(a.title, a.body) for a in articles] == [("Head", "Text"), ("Head", "Text")]
+
+
+def test_one_article_size_limit_spares_multi_article_files(tmp_path, monkeypatch):
+    from search import files
+
+    monkeypatch.setattr(files, "MAX_TEXT_BYTES", 100)
+    (tmp_path / "long.txt").write_text("Title\n" + "word " * 50)
+    (tmp_path / "many.json").write_text(json.dumps([{"title": "T" * 80, "body": "B" * 80}]))
+    articles, problems = _read([tmp_path])
+    assert [a.title for a in articles] == ["T" * 80]
+    assert [str(p) for p in problems] == [f"{tmp_path / 'long.txt'}: larger than 100 bytes"]

@@ -251,3 +251,10 @@ def test_fragment_does_not_start_inside_the_first_word():
     (fragment,) = fragments(text, RAQQA, count=1, size=40)
     assert fragment.offset == 0
     assert fragment.text.startswith("Shelling hit Raqqa")
+
+
+def test_fragments_never_repeat_text():
+    text = " ".join(["Raqqa"] + ["filler"] * 20 + ["Raqqa", "Raqqa"] + ["filler"] * 30 + ["Raqqa"])
+    found = fragments(text, RAQQA, count=3, size=120)
+    for first, second in zip(found, found[1:], strict=False):
+        assert first.offset + len(first.text) <= second.offset

@@ -366,3 +366,8 @@ def test_parse_raises_only_syntax_errors_and_round_trips(text):
         assert 0 <= error.extra["offset"] <= len(text)
         return
     assert strip(parse(render(tree))) == strip(tree)
+
+
+def test_an_escaped_star_is_a_word_not_everything():
+    assert parse(r"\*") == Word("*", 0)
+    assert parse("*") == All()
