@@ -149,6 +149,5 @@ def entity_tokens(text: str) -> list[str]:
     Raqqah` -> ['faction:islamic-state', 'place:raqqa', 'place:raqqa-governorate']): how a
     query finds every spelling. A place brings its namesake governorate along."""
     gaz = gazetteer.load()
-    found = gazetteer.find(text)
-    mentions = sorted((m for kind in ENTITY_KINDS for m in found.of(kind)), key=lambda m: m.word)
+    mentions = gazetteer.find_in_query(text)  # as the query compiler reads it: `isis` too
     return list(dict.fromkeys(e.token for m in mentions for e in gaz.namesakes(m.entity)))

@@ -279,26 +279,26 @@ class Mentions:
         return getattr(self, kind)
 
 
-@lru_cache(maxsize=64)
-def find(text: str) -> Mentions:
-    """All mentions in a text. Cached: the tagger and the analyzer both ask about each body."""
-    gazetteer = load()
-    spans = word_spans(text)
-    keys = [fold(text[s:e]) for s, e in spans]
-    found = {kind: tuple(gazetteer.matchers[kind].find(text, spans, keys)) for kind in KINDS}
-    return Mentions(spans=tuple(spans), **found)
-
-
-def find_in_query(text: str) -> list[Mention]:
-    """Factions, places and countries named in query text, leftmost-longest across kinds."""
+def _matches(text: str, kinds, relaxed: bool = False):
+    """The text's word spans, and each kind's mentions in it."""
     gaz = load()
     spans = word_spans(text)
     keys = [fold(text[s:e]) for s, e in spans]
-    found = [
-        m
-        for kind in ("faction", "place", "country")
-        for m in gaz.matchers[kind].find(text, spans, keys, relaxed=True)
-    ]
+    return spans, {k: gaz.matchers[k].find(text, spans, keys, relaxed) for k in kinds}
+
+
+@lru_cache(maxsize=64)
+def find(text: str) -> Mentions:
+    """All mentions in a text. Cached: the tagger and the analyzer both ask about each body."""
+    spans, found = _matches(text, KINDS)
+    return Mentions(spans=tuple(spans), **{kind: tuple(m) for kind, m in found.items()})
+
+
+def find_in_query(text: str) -> list[Mention]:
+    """Factions, places and countries named in query text, leftmost-longest across kinds;
+    acronyms of three letters or more in any case."""
+    _, by_kind = _matches(text, ("faction", "place", "country"), relaxed=True)
+    found = [m for mentions in by_kind.values() for m in mentions]
     found.sort(key=lambda m: (m.start, m.start - m.end))
     out: list[Mention] = []
     for mention in found:

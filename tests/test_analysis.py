@@ -65,3 +65,4 @@ def test_entity_tokens_of_a_query():
     ]
     assert entity_tokens("Raqqa province") == ["place:raqqa-governorate"]
     assert entity_tokens("is it raining") == []
+    assert entity_tokens("isis") == ["faction:islamic-state"]
