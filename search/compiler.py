@@ -116,8 +116,10 @@ class Compiler:
         return out
 
     def entity(self, mention: gazetteer.Mention, written: str, fields) -> wq.Query:
-        """Any spelling of the entity (and a place's namesake governorate), or the words as
-        written, except for acronyms: the lowercased `is` must not stand in for `IS`."""
+        """Any spelling of the entity (and a place's namesake governorate). The entity token
+        stands at every place an alias is written, so the words themselves add nothing, and
+        would add wrong hits (`Syrian Army` inside `Free Syrian Army`); only an acronym read
+        loosely (`tip`) keeps the plain word too."""
         entity = mention.entity
         names = self.gaz.namesakes(entity)
         self.entities.append(
@@ -129,7 +131,7 @@ class Compiler:
             }
         )
         terms = [wq.Term(f, e.token) for e in names for f in fields]
-        if not mention.acronym:
+        if mention.loose:
             terms.append(self.text_match(written, fields))
         return wq.Or(terms)
 

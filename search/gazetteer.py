@@ -57,7 +57,7 @@ class Mention:
     start: int
     end: int
     word: int  # index of the first word token of the match
-    acronym: bool = False  # matched by a case-sensitive alias (IS, SDF)
+    loose: bool = False  # a case-sensitive alias matched in another case (`tip` for TIP)
 
 
 def fold(word: str) -> str:
@@ -132,8 +132,8 @@ class Matcher:
             if match.dot and text.startswith(".", end):
                 end += 1
             written = tuple(text[s:e] for s, e in spans[index : last + 1])
-            acronym = match.exact is not None and written == match.exact  # not `tip` for TIP
-            found.append(Mention(match.entity, spans[index][0], end, index, acronym))
+            loose = match.exact is not None and written != match.exact
+            found.append(Mention(match.entity, spans[index][0], end, index, loose))
             index = last + 1
         return found
 

@@ -147,20 +147,21 @@ def search(view: View, request: SearchRequest) -> dict:
     started = time.perf_counter()
     searcher = view.searcher
     query, entities = build(view, request)
-    results = searcher.search_page(
-        query, request.page, pagelen=max(request.per_page, 1), sortedby=_sort(request.sort)
-    )
-    total = results.total
+    docs = docnums(view, query)  # every match, unscored, once: total, facets, histogram
+    total = len(docs)
     terms = positive_terms(query)
     relevance = request.sort == "relevance"
     hits = []
-    past_the_end = (request.page - 1) * request.per_page >= total  # Whoosh would clamp the page
-    if request.per_page and not past_the_end:
-        for hit in results:
-            stored = hit.fields()
-            hits.append(
-                hit_json(stored, round(hit.score, 4) if relevance else None, terms, request)
-            )
+    offset = (request.page - 1) * request.per_page
+    if request.per_page and offset < total:
+        # search() rather than search_page(): the latter counts every match a second time
+        results = searcher.search(
+            query, limit=offset + request.per_page, sortedby=_sort(request.sort)
+        )
+        for index in range(offset, min(offset + request.per_page, results.scored_length())):
+            stored = results[index].fields()
+            score = round(results.score(index), 4) if relevance else None
+            hits.append(hit_json(stored, score, terms, request))
     answer = {
         "total": total,
         "took_ms": 0.0,
@@ -168,8 +169,8 @@ def search(view: View, request: SearchRequest) -> dict:
         "per_page": request.per_page,
         "pages": -(-total // request.per_page) if request.per_page else 0,
         "hits": hits,
-        "facets": facet_counts(view, request, query),
-        "histogram": date_histogram(view, request),
+        "facets": facet_counts(view, request, docs),
+        "histogram": date_histogram(view, request, docs),
         "query": {**request.to_json(), "parsed": str(query), "entities": entities},
         "suggestion": suggestion(view, request) if total < FEW_HITS and request.q else None,
     }
@@ -181,25 +182,22 @@ def docnums(view: View, query: wq.Query) -> list[int]:
     return list(view.searcher.docs_for_query(query))
 
 
-def facet_counts(view: View, request: SearchRequest, query: wq.Query) -> dict:
-    """Disjunctive counts: a facet's counts ignore that facet's own filter."""
+def facet_counts(view: View, request: SearchRequest, docs: list[int]) -> dict:
+    """Disjunctive counts: a facet's counts ignore that facet's own filter. `docs`: the
+    matches of the whole request."""
     filtered = {name for name, _ in request.filters}
-    base = None
     out = {}
     for name in request.facets:
-        if name in filtered:
-            docs = docnums(view, build(view, request, skip=name)[0])
-        else:
-            base = base if base is not None else docnums(view, query)
-            docs = base
-        out[name] = facets.ranked(facets.count(view.values(name), docs), request.facet_size)
+        among = docnums(view, build(view, request, skip=name)[0]) if name in filtered else docs
+        out[name] = facets.ranked(facets.count(view.values(name), among), request.facet_size)
     return out
 
 
-def date_histogram(view: View, request: SearchRequest) -> dict:
+def date_histogram(view: View, request: SearchRequest, docs: list[int]) -> dict:
     """Matching articles per month and per year, ignoring the from/to filter so a frontend
-    can show the whole timeline and let the user pick a range."""
-    docs = docnums(view, build(view, request, skip="date")[0])
+    can show the whole timeline and let the user pick a range. `docs`: the request's matches."""
+    if request.date_from or request.date_to:
+        docs = docnums(view, build(view, request, skip="date")[0])
     return {
         interval: facets.histogram(facets.count(view.values(interval), docs))
         for interval in ("year", "month")
