@@ -151,7 +151,8 @@ class Compiler:
         fields = (node.field,) if node.field else TEXT_FIELDS
         if node.prefix:
             return self.prefix(node, fields)
-        whole = _whole_mention(node.text)
+        # plain words were already read for entity names, in a row, by words()
+        whole = _whole_mention(node.text) if node.field else None
         if whole is not None:  # title:Daesh
             return self.entity(whole, node.text, fields)
         return self.text_match(node.text, fields)

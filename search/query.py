@@ -113,15 +113,20 @@ def split(value: str | None) -> list[str]:
     return [v for v in (value or "").split(",") if v]
 
 
-def hit_json(stored: dict, score: float | None, terms, request: SearchRequest) -> dict:
+def day(stored) -> str | None:
+    """The stored publication date as YYYY-MM-DD, or None for an undated article."""
     date = stored.get("date")
+    return date.date().isoformat() if date else None
+
+
+def hit_json(stored: dict, score: float | None, terms, request: SearchRequest) -> dict:
     tags = {name: split(stored.get(name)) for name in FACETS}
     hit = {
         "id": stored["id"],
         "score": score,
         "title": stored.get("title", ""),
         "title_html": html.escape(stored.get("title", "")),
-        "date": date.date().isoformat() if date else None,
+        "date": day(stored),
         "source": (tags["source"] or [None])[0],
         "author": ", ".join(tags["author"]) or None,
         "url": stored.get("tags", {}).get("url"),
@@ -270,14 +275,13 @@ def document(view: View, doc_id: str) -> dict:
     if stored is None:
         raise NotFound(f"no document with id {doc_id!r}", "id")
     tags = dict(stored.get("tags") or {})
-    date = stored.get("date")
     return {
         "id": stored["id"],
         "title": stored.get("title", ""),
         "body": stored.get("body", ""),
         "title_html": html.escape(stored.get("title", "")),
         "body_html": html.escape(stored.get("body", "")),
-        "date": date.date().isoformat() if date else None,
+        "date": day(stored),
         **{k: v for k, v in tags.items() if k not in ("date",)},
         "facets": {name: split(stored.get(name)) for name in FACETS},
     }
@@ -297,7 +301,7 @@ def similar(view: View, doc_id: str, size: int = 10) -> dict:
             "id": hit["id"],
             "score": round(hit.score, 4),
             "title": hit.get("title", ""),
-            "date": hit["date"].date().isoformat() if hit.get("date") else None,
+            "date": day(hit),
             "source": (split(hit.get("source")) or [None])[0],
         }
         for hit in results
