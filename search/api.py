@@ -2,18 +2,22 @@
 
     GET /search  /documents/{id}  /documents/{id}/similar  /facets/{name}  /suggest
         /trends  /stats  /health  /openapi.json
+    POST /documents  PUT /documents/{id}  DELETE /documents/{id}   (with the API key)
 
 Whoosh is pure Python and CPU-bound, so handlers run the search in the event loop: a worker
-answers one request at a time and `search serve --workers N` adds parallelism.
+answers one request at a time and `search serve --workers N` adds parallelism. Writes are
+parsed and tagged in a thread and committed by the process's writer thread (search.updates).
 """
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
-import os
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -21,9 +25,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from search import query
-from search.errors import BadParameter, IndexUnavailable, SearchError
-from search.index import FACETS, default_dir
+from search import intake, query, settings
+from search.errors import (
+    BadArticle,
+    BadParameter,
+    Forbidden,
+    IndexUnavailable,
+    NotFound,
+    SearchError,
+    TooLarge,
+    Unauthorized,
+)
+from search.index import FACETS, Change, default_dir
 from search.openapi import spec
 from search.request import (
     INTERVALS,
@@ -34,9 +47,10 @@ from search.request import (
     parse_request,
 )
 from search.service import Service
+from search.updates import Updater
 
 log = logging.getLogger("search.api")
-CORS_ENV = "SEARCH_CORS_ORIGINS"
+CORS_ENV = settings.SETTINGS["cors_origins"].env
 
 
 class Json(JSONResponse):
@@ -50,6 +64,8 @@ class Json(JSONResponse):
 
 _STATUS_CODES = {
     400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
@@ -69,17 +85,138 @@ def _service(request: Request) -> Service:
     return request.app.state.service
 
 
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _matches(token: str, key: str | None) -> bool:
+    return key is not None and hmac.compare_digest(token.encode(), key.encode())
+
+
+def _authorize_read(request: Request) -> None:
+    read_key, api_key = request.app.state.read_key, request.app.state.api_key
+    if read_key is None:
+        return
+    token = _bearer(request)
+    if token is None:
+        raise Unauthorized("this server needs a key to search: send Authorization: Bearer KEY")
+    if not (_matches(token, read_key) | _matches(token, api_key)):  # | : no short cut
+        raise Forbidden("the key is not valid")
+
+
+def _authorize_write(request: Request) -> None:
+    api_key = request.app.state.api_key
+    if api_key is None:
+        raise Forbidden(
+            "writes are disabled: start the server with SEARCH_API_KEY set (or --api-key) "
+            "and send Authorization: Bearer KEY"
+        )
+    token = _bearer(request)
+    if token is None:
+        raise Unauthorized("writes need the API key: send Authorization: Bearer KEY")
+    if not _matches(token, api_key):
+        raise Forbidden("the API key is not valid")
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused with 413 as soon as it passes max_body_bytes."""
+    limit = settings.get("max_body_bytes")
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise TooLarge(f"request body is larger than {limit} bytes", "body")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"request body is larger than {limit} bytes", "body")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _commit(request: Request, changes: list[Change]) -> list[str]:
+    """Queue changes with this process's writer; their statuses once they are on disk."""
+    future = request.app.state.updater.submit(changes)
+    return await asyncio.wrap_future(future)
+
+
+def _prepare(records: list) -> list[Change | BadArticle]:
+    out: list[Change | BadArticle] = []
+    seen: dict[str, int] = {}
+    for number, record in enumerate(records):
+        try:
+            change = intake.change(record)
+        except BadArticle as error:
+            out.append(error)
+            continue
+        if change.id in seen:
+            message = f"id {change.id!r} repeats article {seen[change.id]} of this request"
+            out.append(BadArticle(message, "id"))
+            continue
+        seen[change.id] = number
+        out.append(change)
+    return out
+
+
+async def add_documents(request: Request) -> Json:
+    _authorize_write(request)
+    known_only(_params(request), ())
+    records = intake.records(await _body(request), request.headers.get("content-type"))
+    limit = settings.get("max_articles")
+    if len(records) > limit:
+        raise TooLarge(f"{len(records)} articles in one request; at most {limit}", "body")
+    if not records:
+        raise BadParameter("the body holds no article", "body")
+    prepared = await run_in_threadpool(_prepare, records)
+    changes = [p for p in prepared if isinstance(p, Change)]
+    statuses = iter(await _commit(request, changes) if changes else [])
+    items, counts = [], {"created": 0, "replaced": 0, "errors": 0}
+    for number, item in enumerate(prepared):
+        if isinstance(item, Change):
+            status = next(statuses)
+            counts[status] += 1
+            items.append({"index": number, "id": item.id, "status": status})
+        else:
+            counts["errors"] += 1
+            error = item.to_json()["error"]
+            items.append({"index": number, "id": None, "status": "error", "error": error})
+    return Json({**counts, "items": items}, status_code=200 if changes else 422)
+
+
+async def put_document(request: Request) -> Json:
+    _authorize_write(request)
+    known_only(_params(request), ())
+    doc_id = request.path_params["id"]
+    found = intake.record(await _body(request), request.headers.get("content-type"))
+    change = await run_in_threadpool(intake.change, found, doc_id)
+    [status] = await _commit(request, [change])
+    return Json({"id": doc_id, "status": status}, status_code=201 if status == "created" else 200)
+
+
+async def delete_document(request: Request) -> Json:
+    _authorize_write(request)
+    known_only(_params(request), ())
+    doc_id = request.path_params["id"]
+    [status] = await _commit(request, [Change(doc_id, None)])
+    if status == "not_found":
+        raise NotFound(f"no document with id {doc_id!r}", "id")
+    return Json({"id": doc_id, "status": status})
+
+
 async def search(request: Request) -> Json:
+    _authorize_read(request)
     params = _params(request)
     search_request = parse_request(params)
     return Json(query.search(_service(request).view(), search_request))
 
 
 async def document(request: Request) -> Json:
+    _authorize_read(request)
     return Json(query.document(_service(request).view(), request.path_params["id"]))
 
 
 async def similar(request: Request) -> Json:
+    _authorize_read(request)
     params = _params(request)
     known_only(params, ("size",))
     size = integer(params, "size", 10, 1, 100)
@@ -88,6 +225,7 @@ async def similar(request: Request) -> Json:
 
 
 async def facet(request: Request) -> Json:
+    _authorize_read(request)
     name = request.path_params["name"]
     if name not in FACETS:
         raise BadParameter(f"unknown facet {name!r}; facets are {', '.join(FACETS)}", "name")
@@ -100,6 +238,7 @@ async def facet(request: Request) -> Json:
 
 
 async def suggest(request: Request) -> Json:
+    _authorize_read(request)
     params = _params(request)
     known_only(params, ("q", "size"))
     text = (params.get("q") or [""])[0]
@@ -110,6 +249,7 @@ async def suggest(request: Request) -> Json:
 
 
 async def trends(request: Request) -> Json:
+    _authorize_read(request)
     params = _params(request)
     search_request = parse_request(params, allowed=("facet", "interval"))
     facet_name = choice(params, "facet", "faction", FACETS)
@@ -119,6 +259,7 @@ async def trends(request: Request) -> Json:
 
 
 async def stats(request: Request) -> Json:
+    _authorize_read(request)
     known_only(_params(request), ())
     service = _service(request)
     state = service.state()
@@ -143,7 +284,7 @@ async def openapi(request: Request) -> Json:
 
 
 async def search_error(request: Request, error: SearchError) -> Json:
-    return Json(error.to_json(), status_code=error.status)
+    return Json(error.to_json(), status_code=error.status, headers=error.headers)
 
 
 async def http_error(request: Request, error: HTTPException) -> Json:
@@ -165,8 +306,11 @@ async def server_error(request: Request, error: Exception) -> Json:
 
 ROUTES = [
     Route("/search", search, methods=["GET"]),
+    Route("/documents", add_documents, methods=["POST"]),
     Route("/documents/{id:path}/similar", similar, methods=["GET"]),
     Route("/documents/{id:path}", document, methods=["GET"]),
+    Route("/documents/{id:path}", put_document, methods=["PUT"]),
+    Route("/documents/{id:path}", delete_document, methods=["DELETE"]),
     Route("/facets/{name}", facet, methods=["GET"]),
     Route("/suggest", suggest, methods=["GET"]),
     Route("/trends", trends, methods=["GET"]),
@@ -178,18 +322,30 @@ ROUTES = [
 
 def create_app(root: Path | str | None = None, cors_origins: list[str] | None = None) -> Starlette:
     """The application over the index in `root` (default: SEARCH_INDEX or ./index).
-    CORS origins come from `cors_origins` or SEARCH_CORS_ORIGINS (comma-separated; `*` all)."""
+    CORS origins come from `cors_origins` or SEARCH_CORS_ORIGINS (comma-separated; `*` all);
+    keys and limits from the settings (search.settings)."""
+    settings.check()
     if cors_origins is None:
-        raw = os.environ.get(CORS_ENV, "*")
+        raw = settings.get("cors_origins")
         cors_origins = [o.strip() for o in raw.split(",") if o.strip()]
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=cors_origins,
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
+        allow_headers=["Authorization", "Content-Type"],
+    )
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(CORSMiddleware, allow_origins=cors_origins, allow_methods=["GET"])],
+        middleware=[cors],
         exception_handlers={
             SearchError: search_error,
             HTTPException: http_error,
             Exception: server_error,
         },
     )
-    app.state.service = Service(root if root is not None else default_dir())
+    root = Path(root) if root is not None else default_dir()
+    app.state.service = service = Service(root)
+    app.state.updater = Updater(root, on_commit=service.changed)
+    app.state.api_key = settings.get("api_key")
+    app.state.read_key = settings.get("read_key")
     return app

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from whoosh.index import LockError
 
-from search import __version__
+from search import __version__, settings
 from search.articles import RECORD_KEYS
 from search.errors import SearchError
 from search.files import Item, Problem, find_files, read_paths
@@ -30,6 +30,7 @@ from search.index import (
     default_dir,
     write,
 )
+from search.settings import SettingError
 from search.tagging import tag
 
 EXIT_OK, EXIT_SKIPPED, EXIT_ERROR = 0, 1, 2
@@ -118,6 +119,14 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--cors", metavar="ORIGINS", help="allowed CORS origins, comma-separated (default *)"
     )
+    serve.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="key for the write routes (prefer $SEARCH_API_KEY: a flag shows in `ps`)",
+    )
+    serve.add_argument(
+        "--read-key", metavar="KEY", help="require this key (or the API key) for reads too"
+    )
     serve.set_defaults(run=run_serve)
 
     search = commands.add_parser(
@@ -159,17 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SearchError as error:
         print(f"search: error: {error.message}", file=sys.stderr)
         return EXIT_ERROR
-    except UsageError as error:
+    except (UsageError, SettingError) as error:
         print(f"search: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except (IndexNotFoundError, GazetteerError, OSError) as error:
         print(f"search: error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    except LockError:
-        print(
-            "search: error: another run is writing to this index; try again when it ends",
-            file=sys.stderr,
-        )
+    except LockError as error:
+        reason = str(error) or "another run is writing to this index"
+        print(f"search: error: {reason}; try again when it ends", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("\nsearch: interrupted; the index keeps its last commit", file=sys.stderr)
@@ -221,6 +228,10 @@ class _Progress:
             self.shown = False
 
 
+def _log_commit(summary: Summary) -> None:
+    logging.getLogger("search.index").info("committed %d documents", summary.committed)
+
+
 def run_index(args: argparse.Namespace) -> int:
     columns = _columns(args.columns)
     root = args.index or default_dir()
@@ -232,6 +243,7 @@ def run_index(args: argparse.Namespace) -> int:
         rebuild=args.rebuild,
         on_progress=progress,
         on_problem=progress.problem,
+        on_commit=_log_commit,
     )
     progress.clear()
     print(f"{summary.line()} -> {root}")
@@ -272,17 +284,18 @@ def _stale(root: Path, paths: list[str]) -> bool:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn  # imported here: the other commands need no server
 
-    from search.api import CORS_ENV
-
     root = (args.index or default_dir()).resolve()
+    flags = {"cors_origins": args.cors, "api_key": args.api_key, "read_key": args.read_key}
+    for name, value in flags.items():
+        if value is not None:  # the app factory reads settings from the environment
+            os.environ[settings.SETTINGS[name].env] = value
+    settings.check()
     if args.build and _stale(root, args.build):
         total, items = read_paths(args.build)
         progress = _Progress(total, False)
         summary = write(_entries(items, progress), root, rebuild=True, on_problem=progress.problem)
         print(f"{summary.line()} -> {root}", file=sys.stderr)
     os.environ[ENV_VAR] = str(root)  # the app factory reads it, in every worker
-    if args.cors is not None:
-        os.environ[CORS_ENV] = args.cors
     uvicorn.run(
         "search.api:create_app",
         factory=True,

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search import gazetteer
+from search import gazetteer, settings
 from search.analysis import text_analyzer
 from search.errors import QuerySyntaxError
 from search.querylang import FACET_FIELDS, TEXT_FIELDS, All, And, Node, Not, Or, Phrase, Word
 
-MAX_EXPANSION = 256  # words a prefix may expand to
+MAX_EXPANSION = settings.get("max_expansion")  # words a prefix may expand to
 _ANALYZER = text_analyzer()
 # facet -> the gazetteer kind whose names it holds (a province is a place of kind governorate)
 _GAZETTEER_KIND = {

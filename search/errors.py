@@ -8,6 +8,7 @@ class SearchError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str, param: str | None = None, **extra: object) -> None:
         super().__init__(message)
@@ -41,3 +42,42 @@ class NotFound(SearchError):
 class IndexUnavailable(SearchError):
     status = 503
     code = "index_unavailable"
+
+
+class BadArticle(SearchError):
+    """A posted article that cannot be indexed; `param` names the field."""
+
+    status = 422
+    code = "bad_article"
+
+
+class TooLarge(SearchError):
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedMediaType(SearchError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Unauthorized(SearchError):
+    status = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(SearchError):
+    status = 403
+    code = "forbidden"
+
+
+class Busy(SearchError):
+    """Too many writes waiting, or another writer holds the index: try again shortly."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.headers = {"Retry-After": str(retry_after)}

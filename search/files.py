@@ -185,7 +185,7 @@ def _record(path: Path, record, origin: str, offset: int, columns=None) -> Itera
             yield None, Problem(origin, warning, skipped=False), offset
 
 
-def _loads(text: str) -> tuple[object, str | None, int | None]:
+def loads(text: str) -> tuple[object, str | None, int | None]:
     """Parsed JSON, or None with what is wrong and on which line."""
     try:
         return json.loads(text), None, None
@@ -198,10 +198,22 @@ def _loads(text: str) -> tuple[object, str | None, int | None]:
 
 
 def _json(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
-    data, error, line = _loads(text)
+    data, error, line = loads(text)
     if error:
         yield None, Problem(f"{path}:{line}" if line else str(path), error), 0
         return
+    records = json_records(data)
+    if records is None:
+        message = f"expected a JSON object or array, got {type(data).__name__}"
+        yield None, Problem(str(path), message), 0
+        return
+    for number, record in enumerate(records):
+        yield from _record(path, record, f"{path}[{number}]", 0, columns)
+
+
+def json_records(data: object) -> list | None:
+    """The records of a JSON document: an article object, an array of them, or an object
+    holding the array under articles / documents / items / data. None for anything else."""
     if isinstance(data, dict):
         nested = next(
             (
@@ -211,18 +223,10 @@ def _json(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
             ),
             None,
         )
-        records = nested if nested is not None and not _looks_like_article(data) else [data]
-    elif isinstance(data, list):
-        records = data
-    else:
-        yield (
-            None,
-            Problem(str(path), f"expected a JSON object or array, got {type(data).__name__}"),
-            0,
-        )
-        return
-    for number, record in enumerate(records):
-        yield from _record(path, record, f"{path}[{number}]", 0, columns)
+        return nested if nested is not None and not _looks_like_article(data) else [data]
+    if isinstance(data, list):
+        return data
+    return None
 
 
 def _looks_like_article(data: dict) -> bool:
@@ -237,7 +241,7 @@ def _jsonl(path: Path, text: str, columns: Mapping[str, str]) -> Iterator[Read]:
         if not line.strip():
             continue
         origin = f"{path}:{number}"
-        record, error, _ = _loads(line)
+        record, error, _ = loads(line)
         if error:
             yield None, Problem(origin, error), offset
             continue

@@ -12,6 +12,7 @@ CURRENT to it only when it is complete: a killed rebuild leaves the previous ind
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -24,15 +25,16 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, SchemaClass
-from whoosh.index import Index
+from whoosh.index import Index, LockError
 
+from search import settings
 from search.analysis import text_analyzer
 from search.articles import Article
 from search.files import Problem
 from search.tagging import Tagged, tag
 
 DEFAULT_DIR = "index"
-ENV_VAR = "SEARCH_INDEX"
+ENV_VAR = settings.SETTINGS["index"].env
 POINTER = "CURRENT"
 FACETS = (
     "region",
@@ -45,7 +47,7 @@ FACETS = (
     "province",
     "country",
 )
-COMMIT_EVERY = 5000  # documents per commit when updating the live index: bounds what a kill loses
+LOCK = "WRITE.lock"
 _GENERATION = re.compile(r"^gen-(\d{6})$")
 
 
@@ -186,6 +188,81 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+# --- locking and syncing --------------------------------------------------------------------
+
+
+class IndexBusy(LockError):
+    """Another process or thread kept the write lock for longer than we would wait."""
+
+
+class WriteLock:
+    """The right to change the index in `root`, exclusive across processes and threads: an
+    flock on root/WRITE.lock. The kernel drops an flock when its holder dies, so a killed
+    writer never leaves the index locked; the file only names the last holder, for messages."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._fd: int | None = None
+
+    def acquire(self, wait: float) -> None:
+        """Take the lock, waiting up to `wait` seconds; IndexBusy when it stays taken."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+                    os.close(fd)
+                    who = f" (held by process {holder})" if holder else ""
+                    raise IndexBusy(
+                        f"another writer kept the index in {self.root} locked for {wait:g} s{who}"
+                    ) from None
+                time.sleep(0.01)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> WriteLock:
+        self.acquire(settings.get("write_wait"))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _sync(folder: Path, synced: set[str]) -> None:
+    """Flush a commit's new files and the folder to the disk, so an acknowledged change
+    survives a power cut, not only a killed process. Segment files never change once written,
+    so each is synced once; `synced` remembers them."""
+    for path in folder.iterdir():
+        if path.name in synced or not path.is_file():
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:  # removed by the merge of this commit
+            continue
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not path.name.endswith(".toc"):  # the TOC is rewritten at each commit
+            synced.add(path.name)
+    _fsync_dir(folder)
+
+
+_SYNCED: dict[Path, set[str]] = {}  # generation -> files already synced by apply()
+
+
 # --- writing --------------------------------------------------------------------------------
 
 
@@ -197,6 +274,7 @@ class Summary:
     replaced: int = 0  # documents whose id was already in the index
     problems: list[Problem] = field(default_factory=list)
     seconds: float = 0.0
+    committed: int = 0  # documents committed so far: they survive a kill
 
     @property
     def skipped(self) -> list[Problem]:
@@ -228,6 +306,7 @@ def write(
     on_progress: Callable[[Summary], None] | None = None,
     on_problem: Callable[[Problem], None] | None = None,
     limitmb: int = 256,
+    on_commit: Callable[[Summary], None] | None = None,
 ) -> Summary:
     """Tag and index articles into the index at `root`; problems pass through to the summary.
 
@@ -236,21 +315,31 @@ def write(
         Without an index yet, the first build is done the same way.
     on_progress: called with the running summary after each entry.
     on_problem: called with each problem as it is met (input or duplicate id).
+    on_commit: called after each commit to disk, with the summary.
+
+    Holds the index's write lock (waiting up to the write_wait setting for another writer).
+    An update of the live index commits every commit_docs documents or commit_seconds and
+    lets other writers (the server's write routes) in between; a rebuild holds the lock
+    throughout, since writes made meanwhile would be lost when it switches generations.
     """
     root = Path(root) if root is not None else default_dir()
     started = time.perf_counter()
     summary = Summary()
+    lock = WriteLock(root)
+    lock.acquire(settings.get("write_wait"))
     live = current_generation(root)
     fresh = rebuild or live is None
     if fresh:
         folder = _new_generation(root)
         ix = whoosh_index.create_in(str(folder), ArticleSchema())
     else:
+        folder = live
         ix = whoosh_index.open_dir(str(live))
     seen: dict[str, Article] = {}
+    synced: set[str] = set()
     writer = ix.writer(limitmb=limitmb)
-    searcher = None if fresh else ix.searcher()
-    pending = 0
+    pending, chunk_started = 0, time.monotonic()
+    every, seconds = settings.get("commit_docs"), settings.get("commit_seconds")
     try:
         for entry in entries:
             problem = entry if isinstance(entry, Problem) else None
@@ -260,7 +349,8 @@ def write(
                 else:
                     seen[entry.id] = entry
                     document = to_document(tag(entry))
-                    if searcher is not None and searcher.document_number(id=entry.id) is not None:
+                    # writer.searcher() sees the committed documents; the writer closes it
+                    if not fresh and writer.searcher().document_number(id=entry.id) is not None:
                         writer.update_document(**document)
                         summary.replaced += 1
                     else:
@@ -271,25 +361,39 @@ def write(
                 summary.problems.append(problem)
                 if on_problem:
                     on_problem(problem)
-            if pending >= COMMIT_EVERY and not fresh:
+            due = pending >= every or time.monotonic() - chunk_started >= seconds
+            if not fresh and pending and due:
                 writer.commit()
-                searcher.close()
-                searcher = ix.searcher()
-                writer, pending = ix.writer(limitmb=limitmb), 0
+                _sync(folder, synced)
+                summary.committed += pending
+                if on_commit:
+                    on_commit(summary)
+                lock.release()
+                time.sleep(0.05)  # let a waiting writer (the server) take the lock
+                lock.acquire(settings.get("write_wait"))
+                if current_generation(root) != folder:  # a rebuild replaced the index meanwhile
+                    folder = current_generation(root)
+                    ix = whoosh_index.open_dir(str(folder))
+                writer = ix.writer(limitmb=limitmb)
+                pending, chunk_started = 0, time.monotonic()
             if on_progress:
                 summary.seconds = time.perf_counter() - started
                 on_progress(summary)
         writer.commit()
+        _sync(folder, synced)
+        if fresh:
+            _switch(root, folder)
     except BaseException:
-        writer.cancel()
+        if not writer.is_closed:
+            writer.cancel()
         if fresh:
             shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
-        if searcher is not None:
-            searcher.close()
-    if fresh:
-        _switch(root, folder)
+        lock.release()
+    summary.committed += pending
+    if on_commit:
+        on_commit(summary)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -306,6 +410,67 @@ def _duplicate(article: Article, first: Article) -> Problem:
         return Problem(article.origin, message, skipped=False)
     message = f"duplicate id {article.id!r} with other content (first in {first.origin})"
     return Problem(article.origin, message)
+
+
+@dataclass
+class Change:
+    """One change of a live update: put `document` under `id`, or delete `id` (document None)."""
+
+    id: str
+    document: dict | None
+
+
+def apply(changes: list[Change], root: Path | str | None = None) -> list[str]:
+    """Apply changes in their order, in one commit, holding the write lock (IndexBusy after
+    waiting write_wait seconds). Returns each change's status: created, replaced, deleted, or
+    not_found for the deletion of an id that does not exist. When this returns, the commit is
+    on disk; readers see all of it or none."""
+    root = Path(root) if root is not None else default_dir()
+    with WriteLock(root):
+        live = current_generation(root)
+        folder = live or _new_generation(root)
+        ix = (
+            whoosh_index.open_dir(str(live))
+            if live
+            else whoosh_index.create_in(str(folder), ArticleSchema())
+        )
+        writer = ix.writer()
+        try:
+            searcher = writer.searcher()
+            exists: dict[str, bool] = {}  # id -> exists after the changes so far
+            final: dict[str, dict | None] = {}
+            statuses = []
+            for change in changes:
+                if change.id not in exists:
+                    exists[change.id] = searcher.document_number(id=change.id) is not None
+                if change.document is not None:
+                    statuses.append("replaced" if exists[change.id] else "created")
+                    exists[change.id] = True
+                    final[change.id] = change.document
+                elif exists[change.id]:
+                    statuses.append("deleted")
+                    exists[change.id] = False
+                    final[change.id] = None
+                else:
+                    statuses.append("not_found")
+            # Whoosh cannot replace a document added in the same commit: only the last
+            # version of each id is written.
+            for doc_id, document in final.items():
+                if document is None:
+                    writer.delete_by_term("id", doc_id)
+                else:
+                    writer.update_document(**document)
+            writer.commit()
+        except BaseException:
+            if not writer.is_closed:
+                writer.cancel()
+            if live is None:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
+        _sync(folder, _SYNCED.setdefault(folder, set()))
+        if live is None:
+            _switch(root, folder)
+    return statuses
 
 
 def documents(root: Path | str | None = None) -> Iterator[dict]:

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from search import settings
 from search.errors import QuerySyntaxError
 from search.index import FACETS
 
 TEXT_FIELDS = ("title", "body")
 FACET_FIELDS = FACETS
 FIELDS = TEXT_FIELDS + FACET_FIELDS
-MAX_LENGTH = 1000  # characters of query text
-MAX_CLAUSES = 64  # words, phrases and prefixes in one query
-MAX_DEPTH = 8  # nested parentheses and NOTs
+MAX_LENGTH = settings.get("max_query_length")  # characters of query text
+MAX_CLAUSES = settings.get("max_clauses")  # words, phrases and prefixes in one query
+MAX_DEPTH = settings.get("max_depth")  # nested parentheses and NOTs
 _SPECIAL = set('()"')
 
 

@@ -11,13 +11,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from search import settings
 from search.errors import BadParameter
 from search.index import FACETS
 from search.querylang import MAX_LENGTH
 
 SORTS = ("relevance", "date", "-date")
 INTERVALS = ("month", "year")
-MAX_PER_PAGE = 100
+MAX_PER_PAGE = settings.get("max_per_page")
 MAX_PAGE = 1000
 MAX_FACET_SIZE = 1000
 MAX_FRAGMENTS = 10

@@ -45,6 +45,10 @@ class Service:
                 self._refresh()
             return self._view
 
+    def changed(self) -> None:
+        """The index was just committed to: the next view() looks again."""
+        self._checked = 0.0
+
     def _refresh(self) -> None:
         generation = current_generation(self.root)
         try:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,10 +24,12 @@ def free_port() -> int:
 
 
 class Server:
-    """Starts `python -m search serve` on an index folder; stop() ends it."""
+    """Starts `python -m search serve` on an index folder; stop() ends it, kill() kills it and
+    its workers with SIGKILL. `env` adds environment variables (settings)."""
 
-    def __init__(self, index: Path, *extra: str) -> None:
+    def __init__(self, index: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
+        self._output = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
             sys.executable,
@@ -37,7 +43,12 @@ class Server:
             *extra,
         ]
         self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            command,
+            cwd=ROOT,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            start_new_session=True,  # its own process group: kill() reaches every worker
         )
         self.client = httpx.Client(base_url=self.url, timeout=30)
         self._wait()
@@ -46,7 +57,7 @@ class Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.process.stderr.read()}")
+                raise RuntimeError(f"server exited: {self.output()}")
             try:
                 self.client.get("/openapi.json")
                 return
@@ -55,11 +66,22 @@ class Server:
         self.stop()
         raise RuntimeError("server did not start within 30 s")
 
+    def output(self) -> str:
+        """What the server printed so far."""
+        self._output.seek(0)
+        return self._output.read().decode(errors="replace")
+
     def stop(self) -> None:
         self.client.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL the server and its workers at once, as a crash would."""
+        self.client.close()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()

@@ -187,7 +187,32 @@ def test_query_without_index(tmp_path):
     assert result.returncode == 2 and "no index in" in result.stderr
 
 
-def test_a_second_writer_gets_one_line(tmp_path):
+def test_a_second_writer_waits_then_gets_one_line(tmp_path):
+    from search.index import WriteLock, open_index
+
+    assert run("index", "seeds/000_26f141be685b02d9.txt", "--index", tmp_path).returncode == 0
+    lock = WriteLock(tmp_path)
+    lock.acquire(1)
+    try:
+        result = run(
+            "index",
+            "seeds/001_ec32c9c98140bc5b.txt",
+            "--index",
+            tmp_path,
+            env={"SEARCH_WRITE_WAIT": "0.3"},
+        )
+    finally:
+        lock.release()
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"search: error: another writer kept the index in {tmp_path} locked for 0.3 s "
+        f"(held by process {os.getpid()}); try again when it ends"
+    )
+    with open_index(tmp_path).searcher() as searcher:
+        assert searcher.doc_count() == 1
+
+
+def test_a_plain_whoosh_lock_gets_one_line(tmp_path):
     from search.index import open_index
 
     assert run("index", "seeds/000_26f141be685b02d9.txt", "--index", tmp_path).returncode == 0

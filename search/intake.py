@@ -1,0 +1,127 @@
+"""Articles posted to the API: request bodies turned into checked index changes.
+
+Each article is parsed and tagged exactly as `search index` does with a JSON record; what the
+API adds is strictness (unknown fields and oversized fields are errors naming the field)
+and a per-article answer, so one bad article never blocks the good ones beside it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from search import settings
+from search.articles import RECORD_KEYS, ArticleError, parse_record
+from search.errors import BadArticle, BadParameter, UnsupportedMediaType
+from search.files import MAX_ID_LENGTH, json_records, loads
+from search.index import Change, to_document
+from search.tagging import tag
+
+JSON_TYPES = ("application/json",)
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+KNOWN_FIELDS = frozenset(key for keys in RECORD_KEYS.values() for key in keys)
+_FIELD = re.compile(r"field '(\w+)'")
+
+
+def _media(content_type: str | None, accepted: tuple[str, ...]) -> str:
+    media = (content_type or "application/json").split(";")[0].strip().lower()
+    if media not in accepted:
+        wanted = (
+            "application/json"
+            if accepted == JSON_TYPES
+            else "application/json or " + NDJSON_TYPES[0]
+        )
+        raise UnsupportedMediaType(f"cannot read {media}: send Content-Type: {wanted}")
+    return media
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise BadParameter(f"body is not UTF-8 (byte {error.start})", "body") from None
+
+
+def _json(text: str) -> object:
+    data, problem, line = loads(text)
+    if problem:
+        raise BadParameter(f"{problem}{f' on line {line}' if line else ''}", "body")
+    return data
+
+
+def record(body: bytes, content_type: str | None) -> object:
+    """The one article of a PUT body: a JSON object."""
+    _media(content_type, JSON_TYPES)
+    data = _json(_text(body))
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise BadParameter(f"PUT takes one article as a JSON object, not {kind}", "body")
+    return data
+
+
+def records(body: bytes, content_type: str | None) -> list:
+    """The articles of a POST body: JSON (an object, an array, or {"articles": [...]}) or
+    NDJSON, one object per line. Raises BadParameter (400) or UnsupportedMediaType (415)."""
+    media = _media(content_type, JSON_TYPES + NDJSON_TYPES)
+    text = _text(body)
+    if media in NDJSON_TYPES:
+        out = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            if line.strip():
+                data, problem, _ = loads(line)
+                if problem:
+                    raise BadParameter(f"line {number}: {problem}", "body")
+                out.append(data)
+        return out
+    data = _json(text)
+    found = json_records(data)
+    if found is None:
+        raise BadParameter(f"expected a JSON object or array, got {type(data).__name__}", "body")
+    return found
+
+
+def change(record: object, path_id: str | None = None) -> Change:
+    """The index change for one posted article. Raises BadArticle naming the field at fault.
+    path_id: the id from PUT /documents/{id}; the body may repeat it but not contradict it."""
+    if not isinstance(record, dict):
+        raise BadArticle(f"expected a JSON object, got {type(record).__name__}")
+    limit = settings.get("max_field_bytes")
+    for key, value in record.items():
+        if str(key).strip().lower() not in KNOWN_FIELDS:
+            fields = ", ".join(sorted(RECORD_KEYS))
+            raise BadArticle(f"unknown field {key!r}; fields are {fields}", str(key))
+        try:
+            size = _size(value)
+        except UnicodeEncodeError:
+            message = f"field {key!r} holds a lone surrogate, which is not text"
+            raise BadArticle(message, str(key)) from None
+        if size > limit:
+            raise BadArticle(f"field {key!r} is larger than {limit} bytes", str(key))
+    default_id = path_id or "doc-" + _digest(record)
+    try:
+        article = parse_record(record, default_id, origin="request")
+    except ArticleError as error:
+        found = _FIELD.search(str(error))
+        raise BadArticle(str(error), found[1] if found else "body") from None
+    if path_id is not None and article.id != path_id:
+        raise BadArticle(
+            f"id {article.id!r} in the body differs from {path_id!r} in the path", "id"
+        )
+    if len(article.id) > MAX_ID_LENGTH:
+        raise BadArticle(f"id must be 1 to {MAX_ID_LENGTH} characters", "id")
+    return Change(article.id, to_document(tag(article)))
+
+
+def _size(value: object) -> int:
+    """UTF-8 bytes of a field's text; UnicodeEncodeError for text that is not Unicode."""
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, list):
+        return sum(_size(v) for v in value)
+    return 0
+
+
+def _digest(record: dict) -> str:
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]

@@ -1,0 +1,80 @@
+"""Live changes from the write routes: one writer thread per process, committing in groups.
+
+Requests queue their changes here. The writer thread takes everything queued, applies it in
+one commit under the index's write lock (shared with the other workers and with `search index`)
+and answers each request only once the commit is on disk. Grouping keeps many small writes
+from paying one commit each. A full queue, or a writer lock held too long by someone else,
+is a 503 with Retry-After: the change is refused, never dropped after being accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+
+from search import settings
+from search.errors import Busy
+from search.index import Change, IndexBusy, apply
+
+log = logging.getLogger("search.updates")
+
+
+class Updater:
+    """Queues changes for the index in `root`; `on_commit` runs after each commit."""
+
+    def __init__(self, root: Path, on_commit: Callable[[], None] = lambda: None) -> None:
+        self.root = root
+        self.on_commit = on_commit
+        self.limit = settings.get("write_queue")
+        self._queue: list[tuple[list[Change], Future]] = []
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def depth(self) -> int:
+        """Write requests waiting for the writer thread."""
+        return len(self._queue)
+
+    def submit(self, changes: list[Change]) -> Future:
+        """Queue changes; the future gives their statuses (as index.apply) once committed.
+        Raises Busy when the queue is full."""
+        future: Future = Future()
+        with self._wake:
+            if len(self._queue) >= self.limit:
+                raise Busy(f"{self.limit} write requests are already waiting; retry shortly")
+            self._queue.append((changes, future))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="writer", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._queue:
+                    self._wake.wait()
+                batch, self._queue = self._queue, []
+            self._commit(batch)
+
+    def _commit(self, batch: list[tuple[list[Change], Future]]) -> None:
+        changes = [change for request, _ in batch for change in request]
+        try:
+            statuses = apply(changes, self.root)
+        except IndexBusy as error:
+            for _, future in batch:
+                future.set_exception(Busy(str(error), retry_after=2))
+            return
+        except Exception as error:  # the requests answer 500; the thread lives on
+            log.exception("writing %d changes failed", len(changes))
+            for _, future in batch:
+                future.set_exception(error)
+            return
+        self.on_commit()
+        start = 0
+        for request, future in batch:
+            future.set_result(statuses[start : start + len(request)])
+            start += len(request)

@@ -1,0 +1,356 @@
+"""End-to-end: the write routes of a real `search serve`: keys, statuses, limits, busy answers,
+and visibility in every worker."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+import pytest
+
+from search.index import WriteLock
+from tests.live import ROOT, Server
+
+KEY = "test-key-0123456789"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+
+@pytest.fixture(scope="module")
+def seeds_index(tmp_path_factory):
+    index = tmp_path_factory.mktemp("seeds") / "ix"
+    subprocess.run(
+        [sys.executable, "-m", "search", "index", "seeds", "--index", index, "-q"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return index
+
+
+@pytest.fixture
+def index(seeds_index, tmp_path):
+    copy = tmp_path / "ix"
+    shutil.copytree(seeds_index, copy)
+    return copy
+
+
+LIMITS = {
+    "SEARCH_API_KEY": KEY,
+    "SEARCH_MAX_BODY_BYTES": "20000",
+    "SEARCH_MAX_ARTICLES": "5",
+    "SEARCH_MAX_FIELD_BYTES": "5000",
+    "SEARCH_MAX_QUERY_LENGTH": "50",
+    "SEARCH_MAX_PER_PAGE": "20",
+    "SEARCH_MAX_CLAUSES": "4",
+    "SEARCH_MAX_DEPTH": "2",
+    "SEARCH_MAX_EXPANSION": "3",
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, seeds_index):
+    copy = tmp_path_factory.mktemp("writes") / "ix"
+    shutil.copytree(seeds_index, copy)
+    live = Server(copy, env=LIMITS)
+    yield live
+    live.stop()
+
+
+def article(doc_id: str, word: str = "", **fields) -> dict:
+    return {
+        "id": doc_id,
+        "title": f"Report {doc_id}",
+        "body": f"Daesh near Raqqa. {word}",
+        **fields,
+    }
+
+
+def total(server, q: str) -> int:
+    response = server.client.get("/search", params={"q": q, "facets": "none"})
+    assert response.status_code == 200, response.text
+    return response.json()["total"]
+
+
+def error_of(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    return response.json()["error"]
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+WRITES = [
+    ("POST", "/documents", {"json": article("k1")}),
+    ("PUT", "/documents/k1", {"json": article("k1")}),
+    ("DELETE", "/documents/k1", {}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
+def test_without_a_configured_key_writes_are_refused_with_how_to_enable_them(
+    index, method, path, body
+):
+    live = Server(index)
+    try:
+        for headers in ({}, AUTH):
+            response = live.client.request(method, path, headers=headers, **body)
+            assert "SEARCH_API_KEY" in error_of(response, 403)["message"]
+        assert live.client.get("/documents/k1").status_code == 404
+    finally:
+        live.stop()
+
+
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
+def test_write_routes_need_the_right_key(server, method, path, body):
+    response = server.client.request(method, path, **body)
+    assert error_of(response, 401)["code"] == "unauthorized"
+    assert response.headers["www-authenticate"] == "Bearer"
+    for wrong in ("Bearer nope", f"Bearer {KEY}x", f"Basic {KEY}", "Bearer"):
+        response = server.client.request(method, path, headers={"Authorization": wrong}, **body)
+        assert response.status_code in (401, 403), wrong
+        assert KEY not in response.text
+    assert server.client.get("/documents/k1").status_code == 404  # nothing was written
+
+
+def test_a_read_key_guards_reads_but_not_health(index):
+    live = Server(index, env={"SEARCH_API_KEY": KEY, "SEARCH_READ_KEY": "reader"})
+    try:
+        assert error_of(live.client.get("/search"), 401)["code"] == "unauthorized"
+        bad = {"Authorization": "Bearer nope"}
+        assert error_of(live.client.get("/search", headers=bad), 403)["code"] == "forbidden"
+        for key in ("reader", KEY):
+            response = live.client.get("/search", headers={"Authorization": f"Bearer {key}"})
+            assert response.status_code == 200
+        assert live.client.get("/health").status_code == 200
+        # the read key does not open the write routes
+        reader = {"Authorization": "Bearer reader"}
+        assert live.client.post("/documents", json=article("r"), headers=reader).status_code == 403
+    finally:
+        live.stop()
+
+
+# --- statuses ---------------------------------------------------------------------------------
+
+
+def test_post_put_delete_round_trip(server):
+    response = server.client.post("/documents", json=[article("w1", "zorbling")], headers=AUTH)
+    assert response.status_code == 200
+    assert response.json() == {
+        "created": 1,
+        "replaced": 0,
+        "errors": 0,
+        "items": [{"index": 0, "id": "w1", "status": "created"}],
+    }
+    # a 2xx means committed: this worker sees it at once
+    assert total(server, "zorbling") == 1
+    document = server.client.get("/documents/w1").json()
+    assert document["facets"]["faction"] == ["Islamic State"]
+    assert document["facets"]["place"] == ["Raqqa"]
+
+    response = server.client.put("/documents/w1", json=article("w1", "quibbler"), headers=AUTH)
+    assert (response.status_code, response.json()) == (200, {"id": "w1", "status": "replaced"})
+    assert (total(server, "zorbling"), total(server, "quibbler")) == (0, 1)
+
+    response = server.client.put(
+        "/documents/w2", json={"title": "Fresh", "body": "x"}, headers=AUTH
+    )
+    assert (response.status_code, response.json()) == (201, {"id": "w2", "status": "created"})
+
+    for doc_id in ("w1", "w2"):
+        response = server.client.delete(f"/documents/{doc_id}", headers=AUTH)
+        assert response.json() == {"id": doc_id, "status": "deleted"}
+        assert server.client.get(f"/documents/{doc_id}").status_code == 404
+    assert error_of(server.client.delete("/documents/w1", headers=AUTH), 404)["code"] == (
+        "not_found"
+    )
+    assert total(server, "quibbler") == 0
+
+
+def test_a_bad_article_does_not_block_the_good_ones(server):
+    batch = [
+        article("g1", "glimmerfen"),
+        {"id": "g2", "titel": "typo"},
+        {"id": "g3", "title": {"nested": 1}},
+        article("g1", "again"),
+        "not an object",
+        {"id": "g4", "title": "x", "body": "y" * 6000},
+        article("g5", "glimmerfen"),
+    ]
+    response = server.client.post("/documents", json=batch, headers=AUTH)
+    assert response.status_code == 413  # 7 articles: more than SEARCH_MAX_ARTICLES
+    response = server.client.post("/documents", json=batch[1:6], headers=AUTH)
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["created"], body["replaced"], body["errors"]) == (1, 0, 4)
+    items = body["items"]
+    assert [i["status"] for i in items] == ["error", "error", "created", "error", "error"]
+    assert items[0]["error"]["param"] == "titel"
+    assert items[1]["error"]["param"] == "title"
+    assert items[3]["error"]["message"] == "expected a JSON object, got str"
+    assert items[4]["error"]["param"] == "body"
+    assert "5000 bytes" in items[4]["error"]["message"]
+    assert server.client.get("/documents/g1").status_code == 200
+
+
+def test_an_id_repeated_in_one_request_is_an_error_for_the_repeat(server):
+    batch = [article("d1", "firstcopy"), article("d1", "secondcopy")]
+    items = server.client.post("/documents", json=batch, headers=AUTH).json()["items"]
+    assert items[0]["status"] == "created"
+    assert items[1]["error"]["param"] == "id"
+    assert (total(server, "firstcopy"), total(server, "secondcopy")) == (1, 0)
+
+
+def test_every_article_bad_is_422(server):
+    response = server.client.post("/documents", json=[{"nope": 1}], headers=AUTH)
+    assert response.status_code == 422
+    assert response.json()["errors"] == 1
+
+
+def test_ndjson_and_wrapped_arrays(server):
+    lines = "\n".join(json.dumps(article(f"n{i}", "ndjsonword")) for i in range(3)) + "\n"
+    headers = {**AUTH, "Content-Type": "application/x-ndjson"}
+    response = server.client.post("/documents", content=lines, headers=headers)
+    assert response.json()["created"] == 3
+    wrapped = {"articles": [article("n3", "ndjsonword")]}
+    assert server.client.post("/documents", json=wrapped, headers=AUTH).json()["created"] == 1
+    assert total(server, "ndjsonword") == 4
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status", "fragment"),
+    [
+        (b'{"id": "x", "title": ', "application/json", 400, "invalid JSON"),
+        (b"[" * 15000, "application/json", 400, "invalid JSON"),
+        (b"\xff\xfe\x00", "application/json", 400, "not UTF-8"),
+        (b"title=x", "application/x-www-form-urlencoded", 415, "application/json"),
+        (b"{}\n{", "application/x-ndjson", 400, "line 2"),
+        (b"[]", "application/json", 400, "no article"),
+        (b"42", "application/json", 400, "expected a JSON object or array"),
+    ],
+)
+def test_bodies_that_cannot_be_read(server, content, content_type, status, fragment):
+    headers = {**AUTH, "Content-Type": content_type}
+    response = server.client.post("/documents", content=content, headers=headers)
+    assert fragment in error_of(response, status)["message"]
+
+
+def test_put_takes_one_article_whose_id_agrees_with_the_path(server):
+    response = server.client.put("/documents/p1", json=[article("p1")], headers=AUTH)
+    assert error_of(response, 400)["param"] == "body"
+    response = server.client.put("/documents/p1", json=article("other"), headers=AUTH)
+    assert error_of(response, 422)["param"] == "id"
+    assert server.client.get("/documents/p1").status_code == 404
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+
+def test_body_limit_with_and_without_content_length(server):
+    big = json.dumps(article("big", "x " * 15000)).encode()
+    response = server.client.post(
+        "/documents", content=big, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert "20000 bytes" in error_of(response, 413)["message"]
+
+    def chunks():  # no Content-Length: the limit applies while reading
+        for start in range(0, len(big), 4096):
+            yield big[start : start + 4096]
+
+    response = server.client.post(
+        "/documents", content=chunks(), headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert error_of(response, 413)["code"] == "too_large"
+    assert server.client.get("/documents/big").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"q": "x" * 51}, "50 characters"),
+        ({"per_page": "21"}, "per_page"),
+        ({"q": "a b c d e"}, "at most 4"),
+        ({"q": "((a OR (b)))"}, "at most 2 levels"),
+        ({"q": "ra*"}, "more than 3"),
+    ],
+)
+def test_query_limits_are_settings(server, params, fragment):
+    response = server.client.get("/search", params=params)
+    assert fragment in error_of(response, 400)["message"]
+
+
+# --- busy -------------------------------------------------------------------------------------
+
+
+def test_a_writer_holding_the_lock_too_long_gives_503_with_retry_after(index):
+    live = Server(index, env={"SEARCH_API_KEY": KEY, "SEARCH_WRITE_WAIT": "0.3"})
+    lock = WriteLock(index)
+    try:
+        lock.acquire(1)
+        response = live.client.post("/documents", json=article("b1"), headers=AUTH)
+        assert error_of(response, 503)["code"] == "busy"
+        assert int(response.headers["retry-after"]) >= 1
+        lock.release()
+        response = live.client.post("/documents", json=article("b1"), headers=AUTH)
+        assert response.json()["created"] == 1
+    finally:
+        lock.release()
+        live.stop()
+
+
+def test_a_full_write_queue_gives_503_and_loses_nothing_accepted(index):
+    env = {"SEARCH_API_KEY": KEY, "SEARCH_WRITE_QUEUE": "1", "SEARCH_WRITE_WAIT": "30"}
+    live = Server(index, env=env)
+    lock = WriteLock(index)
+    answers: dict[str, httpx.Response] = {}
+
+    def post(doc_id):
+        with httpx.Client(base_url=live.url, timeout=60) as client:
+            answers[doc_id] = client.post("/documents", json=article(doc_id), headers=AUTH)
+
+    try:
+        lock.acquire(1)
+        threads = []
+        for doc_id in ("q1", "q2"):  # q1 waits on the lock, q2 waits in the queue
+            threads.append(threading.Thread(target=post, args=(doc_id,)))
+            threads[-1].start()
+            time.sleep(0.5)
+        response = live.client.post("/documents", json=article("q3"), headers=AUTH)
+        assert error_of(response, 503)["code"] == "busy"
+        assert response.headers["retry-after"] == "1"
+        lock.release()
+        for thread in threads:
+            thread.join(60)
+        assert [answers[d].json()["created"] for d in ("q1", "q2")] == [1, 1]
+        assert live.client.get("/documents/q3").status_code == 404
+    finally:
+        lock.release()
+        live.stop()
+
+
+# --- visibility -------------------------------------------------------------------------------
+
+
+def test_every_worker_sees_a_commit_within_a_second(index):
+    live = Server(index, "--workers", "2", env={"SEARCH_API_KEY": KEY})
+    try:
+
+        def hits(word):  # a new connection each time, so both workers answer
+            with httpx.Client(base_url=live.url, timeout=30) as client:
+                return client.get("/search", params={"q": word, "facets": "none"}).json()["total"]
+
+        for _ in range(20):  # both workers have a view of the index open
+            hits("warmup")
+        response = live.client.post("/documents", json=article("v1", "vizzleword"), headers=AUTH)
+        assert response.json()["created"] == 1
+        time.sleep(1.0)
+        assert [hits("vizzleword") for _ in range(20)] == [1] * 20
+        live.client.delete("/documents/v1", headers=AUTH)
+        time.sleep(1.0)
+        assert [hits("vizzleword") for _ in range(20)] == [0] * 20
+    finally:
+        live.stop()
