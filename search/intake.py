@@ -103,7 +103,7 @@ def change(record: object, path_id: str | None = None) -> Change:
         article = parse_record(record, default_id, origin="request")
     except ArticleError as error:
         found = _FIELD.search(str(error))
-        raise BadArticle(str(error), found[1] if found else "body") from None
+        raise BadArticle(str(error), _posted_key(record, found[1] if found else "body")) from None
     if path_id is not None and article.id != path_id:
         raise BadArticle(
             f"id {article.id!r} in the body differs from {path_id!r} in the path", "id"
@@ -113,15 +113,23 @@ def change(record: object, path_id: str | None = None) -> Change:
     return Change(article.id, to_document(tag(article)))
 
 
+def _posted_key(record: dict, name: str) -> str:
+    """The key the client used for a logical field (e.g. "headline" for title)."""
+    keys = RECORD_KEYS.get(name, ())
+    return next((str(k) for k in record if str(k).strip().lower() in keys), name)
+
+
 def _size(value: object) -> int:
     """UTF-8 bytes of a field's text; UnicodeEncodeError for text that is not Unicode."""
     if isinstance(value, str):
         return len(value.encode())
     if isinstance(value, list):
         return sum(_size(v) for v in value)
+    if isinstance(value, dict):  # not a valid field, but its text must be checked too
+        return sum(_size(k) + _size(v) for k, v in value.items())
     return 0
 
 
 def _digest(record: dict) -> str:
-    text = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+    text = json.dumps(record, sort_keys=True, default=str)
     return hashlib.sha1(text.encode()).hexdigest()[:16]

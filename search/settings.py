@@ -5,6 +5,7 @@ variables, so every worker process sees the same values.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 
@@ -35,8 +36,8 @@ class Setting:
             value = kind(raw.strip().replace("_", ""))
         except ValueError:
             raise SettingError(f"{self.env}={raw!r}: expected a {kind.__name__}") from None
-        if value < self.minimum:
-            raise SettingError(f"{self.env}={raw!r}: must be at least {self.minimum:g}")
+        if not math.isfinite(value) or value < self.minimum:
+            raise SettingError(f"{self.env}={raw!r}: must be a number of at least {self.minimum:g}")
         return value
 
 

@@ -73,7 +73,10 @@ class Updater:
             for _, future in batch:
                 future.set_exception(error)
             return
-        self.on_commit()
+        try:
+            self.on_commit()
+        except Exception:  # the commit is on disk: answer the requests all the same
+            log.exception("after a commit")
         start = 0
         for request, future in batch:
             future.set_result(statuses[start : start + len(request)])
