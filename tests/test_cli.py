@@ -225,3 +225,19 @@ def test_a_plain_whoosh_lock_gets_one_line(tmp_path):
     assert result.stderr.strip() == (
         "search: error: another run is writing to this index; try again when it ends"
     )
+
+
+def test_serve_binds_its_socket_as_tcp_so_keep_alive_requests_are_not_delayed():
+    import socket
+
+    from uvicorn.config import Config
+
+    from search.cli import _nodelay_sockets
+
+    _nodelay_sockets()
+    sock = Config("search.api:create_app", host="127.0.0.1", port=0).bind_socket()
+    try:
+        assert sock.proto == socket.IPPROTO_TCP  # asyncio sets TCP_NODELAY only then
+        assert sock.get_inheritable()
+    finally:
+        sock.close()
