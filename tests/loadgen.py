@@ -39,25 +39,40 @@ def word(prefix: str, number: int) -> str:
 
 @dataclass
 class Ledger:
-    """What the server acknowledged: each id's current unique word (None once deleted) and
-    every word it ever had."""
+    """What the server acknowledged: each id's current unique word (None once deleted), every
+    word it ever had, and the states an id may be in after a request that got no answer (the
+    server was killed: the change may or may not have been committed)."""
 
     current: dict[str, str | None] = field(default_factory=dict)
     words: dict[str, list[str]] = field(default_factory=dict)
+    unsure: dict[str, set[str | None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def put(self, doc_id: str, unique: str) -> None:
+    def record(self, changes: list[tuple[str, str | None]], answered: bool) -> None:
+        """Changes (id, new word or None for a deletion) of one request that was answered
+        with success, or got no answer at all."""
         with self.lock:
-            self.current[doc_id] = unique
-            self.words.setdefault(doc_id, []).append(unique)
+            for doc_id, state in changes:
+                if state is not None:
+                    self.words.setdefault(doc_id, []).append(state)
+                if answered:
+                    self.current[doc_id] = state
+                    self.unsure.pop(doc_id, None)
+                else:
+                    self.unsure.setdefault(doc_id, {self.current.get(doc_id)}).add(state)
 
-    def delete(self, doc_id: str) -> None:
-        with self.lock:
-            self.current[doc_id] = None
+    def acceptable(self, doc_id: str) -> set[str | None]:
+        return self.unsure.get(doc_id) or {self.current.get(doc_id)}
 
     def live(self) -> dict[str, str]:
+        """Ids certainly in the index, with their word."""
         with self.lock:
-            return {d: w for d, w in self.current.items() if w is not None}
+            return {d: w for d, w in self.current.items() if w is not None and d not in self.unsure}
+
+    def present(self) -> set[str]:
+        """Ids that must be in the index, whatever became of unanswered requests."""
+        with self.lock:
+            return {d for d in self.words if None not in self.acceptable(d)}
 
 
 @dataclass
@@ -114,7 +129,7 @@ def writer(
     tolerate_transport_errors: bool = False,
 ) -> None:
     """POST batches of new articles, PUT replacements and DELETE own articles at random,
-    recording in the ledger only what the server acknowledged."""
+    recording in the ledger what the server acknowledged (and what got no answer)."""
     rng = random.Random(seed)
     mine: list[str] = []
     counter = 0
@@ -123,41 +138,46 @@ def writer(
         while not stop.is_set():
             roll = rng.random()
             started = time.perf_counter()
-            try:
-                if roll < 0.6 or len(mine) < 3:
-                    batch = []
-                    for _ in range(rng.randint(1, 5)):
-                        counter += 1
-                        batch.append((f"{name}-{counter}", word(name, counter)))
-                    body = [article(d, w) for d, w in batch]
-                    response = client.post("/documents", json=body)
-                    if response.status_code == 200:
-                        statuses = [item["status"] for item in response.json()["items"]]
-                        if statuses != ["created"] * len(batch):
-                            tally.errors.append(f"post: statuses {statuses}")
-                        for doc_id, unique in batch:
-                            ledger.put(doc_id, unique)
-                            mine.append(doc_id)
-                elif roll < 0.8:
-                    doc_id = rng.choice(mine)
+            if roll < 0.6 or len(mine) < 3:
+                changes = []
+                for _ in range(rng.randint(1, 5)):
                     counter += 1
-                    unique = word(name, counter)
-                    response = client.put(f"/documents/{doc_id}", json=article(doc_id, unique))
-                    if response.status_code == 200:
-                        ledger.put(doc_id, unique)
-                else:
-                    doc_id = mine.pop(rng.randrange(len(mine)))
-                    response = client.delete(f"/documents/{doc_id}")
-                    if response.status_code == 200:
-                        ledger.delete(doc_id)
+                    changes.append((f"{name}-{counter}", word(name, counter)))
+                body = [article(d, w) for d, w in changes]
+                method, path = "POST", "/documents"
+                expected = {"items": [{"status": "created"} for _ in changes]}
+            elif roll < 0.8:
+                doc_id = rng.choice(mine)
+                counter += 1
+                changes = [(doc_id, word(name, counter))]
+                method, path, body = "PUT", f"/documents/{doc_id}", article(*changes[0])
+                expected = {"status": "replaced"}
+            else:
+                doc_id = mine.pop(rng.randrange(len(mine)))
+                changes = [(doc_id, None)]
+                method, path, body = "DELETE", f"/documents/{doc_id}", None
+                expected = {"status": "deleted"}
+            try:
+                response = client.request(method, path, json=body)
             except httpx.HTTPError as error:
+                ledger.record(changes, answered=False)
                 if not tolerate_transport_errors:
                     tally.errors.append(f"write: {error!r}")
                 continue
             tally.latencies.append((time.perf_counter() - started) * 1000)
             tally.count += 1
-            if response.status_code != 200:
+            if response.status_code not in (200, 201):
                 tally.errors.append(f"write: {response.status_code} {response.text[:200]}")
+                continue
+            answer = response.json()
+            if "items" in expected:
+                answer = {"items": [{"status": i["status"]} for i in answer["items"]]}
+            else:
+                answer = {"status": answer["status"]}
+            if answer != expected:
+                tally.errors.append(f"write: answered {answer}, expected {expected}")
+            ledger.record(changes, answered=True)
+            mine.extend(doc_id for doc_id, state in changes if state and doc_id not in mine)
 
 
 def run_threads(targets: list, seconds: float, stop: threading.Event) -> None:
@@ -171,21 +191,25 @@ def run_threads(targets: list, seconds: float, stop: threading.Event) -> None:
 
 
 def lost(client: httpx.Client, ledger: Ledger) -> list[str]:
-    """Every way the server disagrees with the ledger: a live article missing by id or by its
-    word, a replaced word still found, a deleted article still there."""
+    """Every way the server disagrees with the ledger: an article missing, or not in an
+    acknowledged version, or found by a word of another version."""
     problems = []
     for doc_id, words in ledger.words.items():
-        current = ledger.current[doc_id]
         response = client.get(f"/documents/{doc_id}")
-        if current is None:
-            if response.status_code != 404:
-                problems.append(f"{doc_id}: deleted but GET answers {response.status_code}")
-        elif response.status_code != 200 or current not in response.json()["body"]:
-            problems.append(f"{doc_id}: GET answers {response.status_code}, not its last version")
+        if response.status_code == 404:
+            state = None
+        elif response.status_code == 200:
+            body = response.json()["body"]
+            state = next((w for w in words if w in body), "?")
+        else:
+            problems.append(f"{doc_id}: GET answers {response.status_code}")
+            continue
+        if state not in ledger.acceptable(doc_id):
+            problems.append(f"{doc_id}: is {state}, expected one of {ledger.acceptable(doc_id)}")
         for unique in words:
             result = client.get("/search", params={"q": unique, "facets": "none"}).json()
             ids = [hit["id"] for hit in result["hits"]]
-            expected = [doc_id] if unique == current else []
+            expected = [doc_id] if unique == state else []
             if ids != expected:
                 problems.append(f"{doc_id}: search {unique} finds {ids}, expected {expected}")
     return problems
