@@ -105,6 +105,56 @@ SEARCH = {
     },
 }
 OBJECT = {"type": "object"}
+ARTICLE = {
+    "type": "object",
+    "description": "An article as `search index` reads a JSON record; unknown fields are "
+    "errors. Without an id, one is made from a hash of the content.",
+    "properties": {
+        "id": _STRING,
+        "title": _STRING,
+        "body": _STRING,
+        "date": {**_STRING, "description": "YYYY-MM-DD or most written date forms"},
+        "source": _STRING,
+        "author": {"type": ["string", "array"], "items": _STRING},
+        "url": _STRING,
+        "original_source": _STRING,
+        "region": {"type": ["string", "array"], "items": _STRING},
+        "theme": {"type": ["string", "array"], "items": _STRING},
+        "report": {"type": ["string", "array"], "items": _STRING},
+        "credit": _STRING,
+    },
+}
+WRITTEN = {
+    "type": "object",
+    "required": ["id", "status"],
+    "properties": {
+        "id": _STRING,
+        "status": {"type": "string", "enum": ["created", "replaced", "deleted"]},
+    },
+}
+BATCH = {
+    "type": "object",
+    "required": ["created", "replaced", "errors", "items"],
+    "properties": {
+        "created": _INT,
+        "replaced": _INT,
+        "errors": _INT,
+        "items": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["index", "id", "status"],
+                "properties": {
+                    "index": {**_INT, "description": "position of the article in the request"},
+                    "id": _NULLABLE_STRING,
+                    "status": {"type": "string", "enum": ["created", "replaced", "error"]},
+                    "error": ERROR["properties"]["error"],
+                },
+            },
+        },
+    },
+}
+WRITE_ERRORS = (400, 401, 403, 413, 415, 503)
 
 
 def _param(name: str, help_text: str, schema: dict, where: str = "query") -> dict:
@@ -154,6 +204,22 @@ def _get(summary: str, params: list[dict], ok: dict, *errors: int) -> dict:
     return {"get": {"summary": summary, "parameters": params, "responses": _responses(ok, *errors)}}
 
 
+def _write(summary: str, params: list[dict], body: dict | None, responses: dict) -> dict:
+    out = {"summary": summary, "parameters": params, "responses": responses}
+    out["security"] = [{"apiKey": []}]
+    if body is not None:
+        out["requestBody"] = {"required": True, "content": body}
+    return out
+
+
+def _write_responses(ok: dict[str, dict], *errors: int) -> dict:
+    out = {
+        status: {"description": "Committed", "content": {"application/json": {"schema": schema}}}
+        for status, schema in ok.items()
+    }
+    return {**out, **{k: v for k, v in _responses(OBJECT, *errors).items() if k != "200"}}
+
+
 @cache
 def spec() -> dict:
     doc_id = _param("id", "document id", _STRING, "path")
@@ -164,7 +230,35 @@ def spec() -> dict:
 
     paths = {
         "/search": _get("Search articles", _search_params(), SEARCH, 400, 503),
-        "/documents/{id}": _get("One article with every field and tag", [doc_id], OBJECT, 404, 503),
+        "/documents": {
+            "post": _write(
+                "Add or replace articles: one, an array, or NDJSON; a 200 lists each one's "
+                "status, and a bad article does not block the others",
+                [],
+                {
+                    "application/json": {
+                        "schema": {"oneOf": [ARTICLE, {"type": "array", "items": ARTICLE}]}
+                    },
+                    "application/x-ndjson": {"schema": _STRING},
+                },
+                _write_responses({"200": BATCH, "422": BATCH}, *WRITE_ERRORS),
+            )
+        },
+        "/documents/{id}": {
+            **_get("One article with every field and tag", [doc_id], OBJECT, 404, 503),
+            "put": _write(
+                "Add or replace one article under this id",
+                [doc_id],
+                {"application/json": {"schema": ARTICLE}},
+                _write_responses({"200": WRITTEN, "201": WRITTEN}, *WRITE_ERRORS, 422),
+            ),
+            "delete": _write(
+                "Delete one article",
+                [doc_id],
+                None,
+                _write_responses({"200": WRITTEN}, *WRITE_ERRORS, 404),
+            ),
+        },
         "/documents/{id}/similar": _get(
             "Articles like this one", [doc_id, size(10, 100)], OBJECT, 400, 404, 503
         ),
@@ -218,5 +312,15 @@ def spec() -> dict:
             "description": "Faceted, highlighted full-text search over tagged articles.",
         },
         "paths": paths,
-        "components": {"schemas": {"Error": ERROR, "Search": SEARCH, "Hit": HIT}},
+        "components": {
+            "schemas": {"Error": ERROR, "Search": SEARCH, "Hit": HIT, "Article": ARTICLE},
+            "securitySchemes": {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "SEARCH_API_KEY for writes; SEARCH_READ_KEY, when set, "
+                    "for reads",
+                }
+            },
+        },
     }

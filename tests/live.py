@@ -28,6 +28,7 @@ class Server:
     its workers with SIGKILL. `env` adds environment variables (settings)."""
 
     def __init__(self, index: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+        self.index = index
         self.port = free_port()
         self._output = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server)
         self.url = f"http://127.0.0.1:{self.port}"

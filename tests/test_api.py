@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -263,6 +264,7 @@ def test_openapi_describes_every_route(server):
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {
         "/search",
+        "/documents",
         "/documents/{id}",
         "/documents/{id}/similar",
         "/facets/{name}",
@@ -272,6 +274,8 @@ def test_openapi_describes_every_route(server):
         "/health",
         "/openapi.json",
     }
+    assert set(spec["paths"]["/documents/{id}"]) == {"get", "put", "delete"}
+    assert spec["paths"]["/documents"]["post"]["security"] == [{"apiKey": []}]
     documented = {p["name"] for p in spec["paths"]["/search"]["get"]["parameters"]}
     assert {"q", "faction", "from", "to", "sort", "page", "per_page", "facets"} <= documented
 
@@ -325,24 +329,37 @@ def test_cors(server):
     assert response.headers["access-control-allow-origin"] == "*"
 
 
-def test_api_http_requests_all_answer(server):
-    """Every request in api.http runs against the live server with the status it expects."""
+def test_api_http_requests_all_answer(tmp_path, server):
+    """Every request in api.http, with its headers and body, runs in order against a live
+    server started with the file's key, and gets the status it expects."""
     text = (ROOT / "api.http").read_text(encoding="utf-8")
-    blocks = [b.strip() for b in text.split("###") if b.strip()]
+    variables = dict(re.findall(r"^@(\w+) = (.*)$", text, flags=re.MULTILINE))
+    for name, value in variables.items():
+        text = text.replace("{{" + name + "}}", value)
     requests = []
-    for block in blocks:
-        line = re.search(r"^(GET|POST|PUT|DELETE) (\S+)", block, flags=re.MULTILINE)
-        if line is None:  # the header, with the variables
+    for block in text.split("###"):
+        _title, _, rest = block.partition("\n")
+        lines = [line for line in rest.strip().split("\n") if not line.startswith("#")]
+        match = re.match(r"^(GET|POST|PUT|DELETE) (\S+)$", lines[0]) if lines else None
+        if match is None:  # the header, with the variables
             continue
+        blank = lines.index("") if "" in lines else len(lines)
+        headers = dict(line.split(": ", 1) for line in lines[1:blank])
+        body = "\n".join(lines[blank + 1 :]).strip()
         expected = re.search(r"^# expect (\d{3})", block, flags=re.MULTILINE)
-        method, target = line.groups()
-        requests.append((method, target.replace("{{base}}", server.url), expected))
-    assert len(requests) >= 12
-    for method, url, expected in requests:
-        response = server.client.request(method, url)
-        want = int(expected.group(1)) if expected else 200
-        assert response.status_code == want, (url, response.text[:300])
-        json.loads(response.text)
+        requests.append((*match.groups(), headers, body, int(expected[1]) if expected else 200))
+    assert len(requests) >= 20
+    shutil.copytree(server.index, tmp_path / "ix")
+    live = Server(tmp_path / "ix", env={"SEARCH_API_KEY": variables["key"]})
+    try:
+        for method, url, headers, body, want in requests:
+            url = url.replace(variables["base"], live.url)
+            response = live.client.request(method, url, headers=headers, content=body or None)
+            assert response.status_code == want, (method, url, response.text[:300])
+            json.loads(response.text)
+        assert live.client.get("/stats").json()["documents"] == 5  # the examples delete theirs
+    finally:
+        live.stop()
 
 
 def test_no_index_is_503(tmp_path):
