@@ -42,3 +42,11 @@ def test_lint_and_format():
 def test_index_folder_keeps_builds_out_of_git():
     ignore = (ROOT / "index" / ".gitignore").read_text(encoding="utf-8").split()
     assert ignore[:1] != [] and "*" in ignore and "!README.md" in ignore
+
+
+def test_every_setting_is_documented_in_the_readme():
+    from search.settings import SETTINGS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("`")[1] for line in readme.splitlines() if line.startswith("| `SEARCH_")}
+    assert rows == {setting.env for setting in SETTINGS.values()}
