@@ -203,6 +203,16 @@ async def delete_document(request: Request) -> Json:
     return Json({"id": doc_id, "status": status})
 
 
+async def one_document(request: Request) -> Json:
+    """GET, PUT or DELETE /documents/{id}: one route, so that a 405 lists every method."""
+    if request.method in ("GET", "HEAD"):
+        return await document(request)
+    if request.path_params["id"].endswith("/similar"):  # ids may hold "/": this one is a GET
+        headers = {"Allow": "GET, HEAD"}
+        raise HTTPException(405, f"{request.method} is not allowed", headers=headers)
+    return await (put_document if request.method == "PUT" else delete_document)(request)
+
+
 async def search(request: Request) -> Json:
     _authorize_read(request)
     params = _params(request)
@@ -308,9 +318,7 @@ ROUTES = [
     Route("/search", search, methods=["GET"]),
     Route("/documents", add_documents, methods=["POST"]),
     Route("/documents/{id:path}/similar", similar, methods=["GET"]),
-    Route("/documents/{id:path}", document, methods=["GET"]),
-    Route("/documents/{id:path}", put_document, methods=["PUT"]),
-    Route("/documents/{id:path}", delete_document, methods=["DELETE"]),
+    Route("/documents/{id:path}", one_document, methods=["GET", "PUT", "DELETE"]),
     Route("/facets/{name}", facet, methods=["GET"]),
     Route("/suggest", suggest, methods=["GET"]),
     Route("/trends", trends, methods=["GET"]),

@@ -20,7 +20,8 @@ from search.tagging import tag
 
 JSON_TYPES = ("application/json",)
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
-KNOWN_FIELDS = frozenset(key for keys in RECORD_KEYS.values() for key in keys)
+FIELD_OF = {key: name for name, keys in RECORD_KEYS.items() for key in keys}  # alias -> field
+LIST_FIELDS = frozenset({"author", "region", "theme", "report"})
 _FIELD = re.compile(r"field '(\w+)'")
 
 
@@ -88,9 +89,11 @@ def change(record: object, path_id: str | None = None) -> Change:
         raise BadArticle(f"expected a JSON object, got {type(record).__name__}")
     limit = settings.get("max_field_bytes")
     for key, value in record.items():
-        if str(key).strip().lower() not in KNOWN_FIELDS:
+        name = FIELD_OF.get(str(key).strip().lower())
+        if name is None:
             fields = ", ".join(sorted(RECORD_KEYS))
             raise BadArticle(f"unknown field {key!r}; fields are {fields}", str(key))
+        _check_type(str(key), name, value)
         try:
             size = _size(value)
         except UnicodeEncodeError:
@@ -111,6 +114,23 @@ def change(record: object, path_id: str | None = None) -> Change:
     if len(article.id) > MAX_ID_LENGTH:
         raise BadArticle(f"id must be 1 to {MAX_ID_LENGTH} characters", "id")
     return Change(article.id, to_document(tag(article)))
+
+
+def _check_type(key: str, name: str, value: object) -> None:
+    """JSON types as the OpenAPI description declares them: text or null; an id may be a
+    whole number; author, region, theme and report may be lists of text."""
+    if value is None or isinstance(value, str):
+        if name == "id" and value is not None and not value.strip():
+            raise BadArticle("field 'id' must not be empty", key)
+        return
+    if name == "id" and isinstance(value, int) and not isinstance(value, bool):
+        return
+    if name in LIST_FIELDS and isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return
+        raise BadArticle(f"field {key!r} must be a list of text", key)
+    kind = "text or a list of text" if name in LIST_FIELDS else "text"
+    raise BadArticle(f"field {key!r} must be {kind}, not {type(value).__name__}", key)
 
 
 def _posted_key(record: dict, name: str) -> str:

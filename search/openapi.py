@@ -5,7 +5,9 @@ from __future__ import annotations
 from functools import cache
 
 from search import __version__
+from search.articles import RECORD_KEYS
 from search.index import FACETS
+from search.intake import LIST_FIELDS
 from search.querylang import MAX_LENGTH
 from search.request import (
     FRAGMENT_SIZES,
@@ -105,25 +107,32 @@ SEARCH = {
     },
 }
 OBJECT = {"type": "object"}
-ARTICLE = {
-    "type": "object",
-    "description": "An article as `search index` reads a JSON record; unknown fields are "
-    "errors. Without an id, one is made from a hash of the content.",
-    "properties": {
-        "id": _STRING,
-        "title": _STRING,
-        "body": _STRING,
-        "date": {**_STRING, "description": "YYYY-MM-DD or most written date forms"},
-        "source": _STRING,
-        "author": {"type": ["string", "array"], "items": _STRING},
-        "url": _STRING,
-        "original_source": _STRING,
-        "region": {"type": ["string", "array"], "items": _STRING},
-        "theme": {"type": ["string", "array"], "items": _STRING},
-        "report": {"type": ["string", "array"], "items": _STRING},
-        "credit": _STRING,
-    },
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+_LIST = {"anyOf": [_TEXT_OR_NULL, {"type": "array", "items": _STRING}]}
+_FIELD_SCHEMAS = {
+    "id": {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 256}, {"type": "integer"}]},
+    **{name: _LIST for name in LIST_FIELDS},
 }
+
+
+def _article() -> dict:
+    properties = {}
+    for name, keys in RECORD_KEYS.items():
+        schema = _FIELD_SCHEMAS.get(name, _TEXT_OR_NULL)
+        for key in keys:
+            note = {} if key == name else {"description": f"another name for {name}"}
+            properties[key] = {**schema, **note}
+    return {
+        "type": "object",
+        "description": "An article as `search index` reads a JSON record. Other fields are "
+        "errors; an article needs a title or a body. Without an id, one is made from a hash "
+        "of the content.",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+ARTICLE = _article()
 WRITTEN = {
     "type": "object",
     "required": ["id", "status"],
@@ -164,20 +173,32 @@ def _param(name: str, help_text: str, schema: dict, where: str = "query") -> dic
     return out
 
 
+_EMPTY = {"type": "string", "maxLength": 0, "description": "empty: the default"}
+# YYYY, YYYY-MM or YYYY-MM-DD; a day the month lacks (2017-02-30) is still refused
+DATE_PATTERN = r"^\s*([0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?)?\s*$"
+
+
+def _number(low: int, high: int) -> dict:
+    """A whole-number parameter; sent empty (as HTML forms do) it takes its default."""
+    return {"anyOf": [{"type": "integer", "minimum": low, "maximum": high}, _EMPTY]}
+
+
+def _choice(values) -> dict:
+    return {"type": "string", "enum": [*values, ""]}
+
+
 def _search_params() -> list[dict]:
     schemas = {
-        "sort": {"type": "string", "enum": list(SORTS)},
-        "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
-        "per_page": {"type": "integer", "minimum": 0, "maximum": MAX_PER_PAGE},
-        "facet_size": {"type": "integer", "minimum": 1, "maximum": MAX_FACET_SIZE},
-        "fragments": {"type": "integer", "minimum": 0, "maximum": MAX_FRAGMENTS},
-        "fragment_size": {
-            "type": "integer",
-            "minimum": FRAGMENT_SIZES[0],
-            "maximum": FRAGMENT_SIZES[1],
-        },
-        "highlight": {"type": "boolean"},
+        "sort": _choice(SORTS),
+        "page": _number(1, MAX_PAGE),
+        "per_page": _number(0, MAX_PER_PAGE),
+        "facet_size": _number(1, MAX_FACET_SIZE),
+        "fragments": _number(0, MAX_FRAGMENTS),
+        "fragment_size": _number(*FRAGMENT_SIZES),
+        "highlight": {"anyOf": [{"type": "boolean"}, _EMPTY]},
         "q": {"type": "string", "maxLength": MAX_LENGTH},
+        "from": {"type": "string", "pattern": DATE_PATTERN},
+        "to": {"type": "string", "pattern": DATE_PATTERN},
     }
     out = []
     for name, help_text in PARAMETERS.items():
@@ -225,8 +246,7 @@ def spec() -> dict:
     doc_id = _param("id", "document id", _STRING, "path")
 
     def size(default: int, high: int) -> dict:
-        schema = {"type": "integer", "minimum": 1, "maximum": high}
-        return _param("size", f"how many (default {default})", schema)
+        return _param("size", f"how many (default {default})", _number(1, high))
 
     paths = {
         "/search": _get("Search articles", _search_params(), SEARCH, 400, 503),
@@ -239,7 +259,13 @@ def spec() -> dict:
                     "application/json": {
                         "schema": {"oneOf": [ARTICLE, {"type": "array", "items": ARTICLE}]}
                     },
-                    "application/x-ndjson": {"schema": _STRING},
+                    "application/x-ndjson": {
+                        "schema": {
+                            "type": "array",
+                            "items": ARTICLE,
+                            "description": "one article per line",
+                        }
+                    },
                 },
                 _write_responses({"200": BATCH, "422": BATCH}, *WRITE_ERRORS),
             )
@@ -250,7 +276,7 @@ def spec() -> dict:
                 "Add or replace one article under this id",
                 [doc_id],
                 {"application/json": {"schema": ARTICLE}},
-                _write_responses({"200": WRITTEN, "201": WRITTEN}, *WRITE_ERRORS, 422),
+                _write_responses({"200": WRITTEN, "201": WRITTEN}, *WRITE_ERRORS, 404, 422),
             ),
             "delete": _write(
                 "Delete one article",
@@ -272,6 +298,7 @@ def spec() -> dict:
             ],
             OBJECT,
             400,
+            404,
             503,
         ),
         "/suggest": _get(
@@ -284,16 +311,8 @@ def spec() -> dict:
         "/trends": _get(
             "A facet's value counts per period among matching articles",
             [
-                _param(
-                    "facet",
-                    "facet to count (default faction)",
-                    {"type": "string", "enum": list(FACETS)},
-                ),
-                _param(
-                    "interval",
-                    "month (default) or year",
-                    {"type": "string", "enum": list(INTERVALS)},
-                ),
+                _param("facet", "facet to count (default faction)", _choice(FACETS)),
+                _param("interval", "month (default) or year", _choice(INTERVALS)),
                 *_search_params(),
             ],
             OBJECT,

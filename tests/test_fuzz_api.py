@@ -1,0 +1,98 @@
+"""Schema fuzzing: schemathesis generates requests for every route and method of the OpenAPI
+description, valid and invalid, and checks each answer against it: no 5xx, documented status
+codes, content types and bodies, invalid data rejected, writes refused without the key.
+
+One built-in check is replaced, not dropped: positive_data_acceptance wants every
+schema-valid request accepted, which a query language cannot promise (`q=title:(` is a valid
+string and a syntax error; `from=2017-02-30` fits the date pattern). Ours demands instead that
+such a refusal is a 400 or 422 in the error shape naming the parameter or field at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import positive_data_acceptance
+
+from search.openapi import spec
+from tests.live import ROOT, Server
+
+KEY = "fuzz-key"
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+AUTH = {"Authorization": f"Bearer {KEY}"}
+
+schema = schemathesis.openapi.from_dict(spec())
+
+
+@schemathesis.serializer("application/x-ndjson")
+def ndjson(ctx, value) -> dict:
+    lines = value if isinstance(value, list) else [value]
+    return {"data": "".join(json.dumps(line) + "\n" for line in lines).encode()}
+
+
+counts: dict[str, int] = {}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    index = tmp_path_factory.mktemp("fuzz") / "ix"
+    subprocess.run(
+        [sys.executable, "-m", "search", "index", "seeds", "--index", index, "-q"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    live = Server(index, env={"SEARCH_API_KEY": KEY})
+    yield live
+    live.stop()
+
+
+def refused_in_the_error_shape(ctx, response, case) -> None:
+    """A 4xx names what is wrong: {"error": {"code", "message", "param"}}; a POST /documents
+    whose every article was refused (422) names it per article."""
+    if not 400 <= response.status_code < 500:
+        return
+    body = response.json()
+    if response.status_code == 422 and case.operation.path == "/documents":
+        errors = [item["error"] for item in body["items"]]
+    else:
+        errors = [body.get("error") if isinstance(body, dict) else None]
+    for error in errors:
+        assert isinstance(error, dict), f"a {response.status_code} without the error shape: {body}"
+        assert error.get("code") and error.get("message"), f"no code or message: {body}"
+        if response.status_code in (400, 422) and case.operation.path != "/documents":
+            assert error.get("param") is not None, f"no parameter named: {body}"
+
+
+def test_the_server_describes_itself_as_the_fuzzed_schema(server):
+    assert server.client.get("/openapi.json").json() == spec()
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_every_route_answers_as_documented(case, server):
+    key = f"{case.method} {case.path}"
+    counts[key] = counts.get(key, 0) + 1
+    response = case.call_and_validate(
+        base_url=server.url,
+        headers=AUTH,
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[refused_in_the_error_shape],
+    )
+    assert response.status_code < 500 or response.status_code == 503
+
+
+def test_the_server_is_healthy_after_the_fuzzing(server):
+    print("\nexamples per route:", dict(sorted(counts.items())))
+    assert server.client.get("/health").json()["status"] == "ok"
+    assert server.client.get("/search", params={"q": "Raqqa"}).json()["total"] >= 4
