@@ -12,6 +12,7 @@ parsed and tagged in a thread and committed by the process's writer thread (sear
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 from pathlib import Path
@@ -21,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
@@ -86,12 +87,16 @@ def _service(request: Request) -> Service:
 
 
 def _bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+    parts = request.headers.get("authorization", "").split(None, 1)
+    return parts[1].strip() if len(parts) == 2 and parts[0].lower() == "bearer" else None
 
 
 def _matches(token: str, key: str | None) -> bool:
-    return key is not None and hmac.compare_digest(token.encode(), key.encode())
+    # Digests of both, compared in constant time: neither the key nor its length leaks.
+    if key is None:
+        return False
+    given = hashlib.sha256(token.encode("latin-1", "replace")).digest()
+    return hmac.compare_digest(given, hashlib.sha256(key.encode()).digest())
 
 
 def _authorize_read(request: Request) -> None:
@@ -126,11 +131,14 @@ async def _body(request: Request) -> bytes:
     if length.isdigit() and int(length) > limit:
         raise TooLarge(f"request body is larger than {limit} bytes", "body")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise TooLarge(f"request body is larger than {limit} bytes", "body")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(f"request body is larger than {limit} bytes", "body")
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody will read the answer; not a server error either
+        raise BadParameter("the client went away before sending the whole body", "body") from None
     return b"".join(chunks)
 
 

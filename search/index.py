@@ -12,7 +12,9 @@ CURRENT to it only when it is complete: a killed rebuild leaves the previous ind
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import logging
 import os
 import re
 import shutil
@@ -26,6 +28,7 @@ from whoosh import index as whoosh_index
 from whoosh.codec import whoosh3
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, SchemaClass
 from whoosh.index import Index, LockError
+from whoosh.writing import SegmentWriter
 
 from search import settings
 from search.analysis import text_analyzer
@@ -33,6 +36,7 @@ from search.articles import Article
 from search.files import Problem
 from search.tagging import Tagged, tag
 
+log = logging.getLogger("search.index")
 DEFAULT_DIR = "index"
 ENV_VAR = settings.SETTINGS["index"].env
 POINTER = "CURRENT"
@@ -66,6 +70,10 @@ whoosh3.W3PerDocReader._cached_reader = _cached_reader
 
 class IndexNotFoundError(FileNotFoundError):
     """There is no built index in the folder."""
+
+
+class IndexDamagedError(IndexNotFoundError):
+    """CURRENT names a generation that is not there (removed by hand, or a broken copy)."""
 
 
 def _facet():
@@ -135,24 +143,48 @@ def to_document(tagged: Tagged) -> dict:
 
 
 def current_generation(root: Path) -> Path | None:
-    """The folder of the live index under `root`, or None when none was ever built."""
+    """The folder of the live index under `root`, or None when none was ever built (or
+    CURRENT names no folder: see live_generation)."""
+    try:
+        return live_generation(root)
+    except IndexDamagedError:
+        return None
+
+
+def live_generation(root: Path) -> Path | None:
+    """The folder of the live index; None when no index was ever built. Raises
+    IndexDamagedError when CURRENT names a generation that is not there: a writer must not
+    take that for a first build, which would start afresh and prune what is left."""
     try:
         name = (root / POINTER).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
-    return root / name if _GENERATION.match(name) and (root / name).is_dir() else None
+    except (OSError, ValueError) as error:
+        raise IndexDamagedError(f"{root / POINTER} cannot be read: {error}") from None
+    if not (_GENERATION.match(name) and (root / name).is_dir()):
+        raise IndexDamagedError(
+            f"{root / POINTER} names {name[:40]!r}, which is not in {root}: "
+            "rebuild with `search index --rebuild PATH`"
+        )
+    return root / name
 
 
 def open_index(root: Path | str | None = None) -> Index:
     """Open the live index for reading. Raises IndexNotFoundError when there is none."""
+    return open_live(root)[0]
+
+
+def open_live(root: Path | str | None = None) -> tuple[Index, Path]:
+    """The live index and its generation folder. Raises IndexNotFoundError (or its
+    IndexDamagedError) when there is none."""
     root = Path(root) if root is not None else default_dir()
     for _ in range(3):  # a rebuild may switch generations between reading CURRENT and opening
-        folder = current_generation(root)
+        folder = live_generation(root)
         if folder is None:
             raise IndexNotFoundError(f"no index in {root}: build one with `search index PATH`")
         try:
-            return whoosh_index.open_dir(str(folder))
-        except (whoosh_index.EmptyIndexError, FileNotFoundError):
+            return whoosh_index.open_dir(str(folder)), folder
+        except (whoosh_index.IndexError, FileNotFoundError):
             time.sleep(0.05)
     raise IndexNotFoundError(f"the index in {root} could not be opened")
 
@@ -165,8 +197,14 @@ def _new_generation(root: Path) -> Path:
 
 
 def _switch(root: Path, folder: Path) -> None:
-    """Point CURRENT at `folder` atomically, then remove generations older than the previous."""
-    previous = current_generation(root)
+    """Point CURRENT at `folder` atomically, then remove generations older than the previous.
+    When CURRENT named a missing generation, nothing is removed: what is left may be all
+    there is to recover from."""
+    try:
+        previous = live_generation(root)
+        prune = True
+    except IndexDamagedError:
+        previous, prune = None, False
     temp = root / f".{POINTER}.{os.getpid()}"
     with open(temp, "w", encoding="utf-8") as handle:
         handle.write(folder.name + "\n")
@@ -174,6 +212,8 @@ def _switch(root: Path, folder: Path) -> None:
         os.fsync(handle.fileno())
     os.replace(temp, root / POINTER)
     _fsync_dir(root)
+    if not prune:
+        return
     keep = {folder.name, previous.name if previous else None}
     for stale in root.glob("gen-*"):
         if stale.name not in keep and _GENERATION.match(stale.name):
@@ -209,22 +249,27 @@ class WriteLock:
         self.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
-                    os.close(fd)
-                    who = f" (held by process {holder})" if holder else ""
-                    raise IndexBusy(
-                        f"another writer kept the index in {self.root} locked for {wait:g} s{who}"
-                    ) from None
-                time.sleep(0.01)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
+                        who = f" (held by process {holder})" if holder else ""
+                        raise IndexBusy(
+                            f"another writer kept the index in {self.root} locked for "
+                            f"{wait:g} s{who}"
+                        ) from None
+                    time.sleep(0.01)
+        except BaseException:
+            os.close(fd)
+            raise
         self._fd = fd
+        with contextlib.suppress(OSError):  # the holder's pid only serves messages
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -240,10 +285,11 @@ class WriteLock:
         self.release()
 
 
-def _sync(folder: Path, synced: set[str]) -> None:
+def _sync(folder: Path) -> None:
     """Flush a commit's new files and the folder to the disk, so an acknowledged change
     survives a power cut, not only a killed process. Segment files never change once written,
-    so each is synced once; `synced` remembers them."""
+    so each is synced once."""
+    synced = _SYNCED.setdefault(folder, set())
     for path in folder.iterdir():
         if path.name in synced or not path.is_file():
             continue
@@ -260,7 +306,21 @@ def _sync(folder: Path, synced: set[str]) -> None:
     _fsync_dir(folder)
 
 
-_SYNCED: dict[Path, set[str]] = {}  # generation -> files already synced by apply()
+_SYNCED: dict[Path, set[str]] = {}  # generation folder -> segment files already synced
+
+
+def _commit_toc(self, segments):
+    """Whoosh renames the new table of contents into place right after writing the segment
+    files it names; sync those first, so that a power cut mid-commit cannot leave a TOC
+    naming data that never reached the disk."""
+    folder = getattr(self.storage, "folder", None)
+    if folder is not None:
+        _sync(Path(folder))
+    _whoosh_commit_toc(self, segments)
+
+
+_whoosh_commit_toc = SegmentWriter._commit_toc
+SegmentWriter._commit_toc = _commit_toc
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -325,9 +385,21 @@ def write(
     root = Path(root) if root is not None else default_dir()
     started = time.perf_counter()
     summary = Summary()
+    callbacks = (on_progress, on_problem, on_commit)
     lock = WriteLock(root)
     lock.acquire(settings.get("write_wait"))
-    live = current_generation(root)
+    try:
+        _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks)
+    finally:
+        lock.release()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks) -> None:
+    """The body of write(), run holding the lock."""
+    on_progress, on_problem, on_commit = callbacks
+    live = current_generation(root) if rebuild else live_generation(root)
     fresh = rebuild or live is None
     if fresh:
         folder = _new_generation(root)
@@ -336,11 +408,11 @@ def write(
         folder = live
         ix = whoosh_index.open_dir(str(live))
     seen: dict[str, Article] = {}
-    synced: set[str] = set()
-    writer = ix.writer(limitmb=limitmb)
+    writer = None
     pending, chunk_started = 0, time.monotonic()
     every, seconds = settings.get("commit_docs"), settings.get("commit_seconds")
     try:
+        writer = ix.writer(limitmb=limitmb)
         for entry in entries:
             problem = entry if isinstance(entry, Problem) else None
             if isinstance(entry, Article):
@@ -364,15 +436,15 @@ def write(
             due = pending >= every or time.monotonic() - chunk_started >= seconds
             if not fresh and pending and due:
                 writer.commit()
-                _sync(folder, synced)
+                _sync(folder)
                 summary.committed += pending
                 if on_commit:
                     on_commit(summary)
                 lock.release()
                 time.sleep(0.05)  # let a waiting writer (the server) take the lock
                 lock.acquire(settings.get("write_wait"))
-                if current_generation(root) != folder:  # a rebuild replaced the index meanwhile
-                    folder = current_generation(root)
+                if live_generation(root) != folder:  # a rebuild replaced the index meanwhile
+                    folder = live_generation(root)
                     ix = whoosh_index.open_dir(str(folder))
                 writer = ix.writer(limitmb=limitmb)
                 pending, chunk_started = 0, time.monotonic()
@@ -380,22 +452,26 @@ def write(
                 summary.seconds = time.perf_counter() - started
                 on_progress(summary)
         writer.commit()
-        _sync(folder, synced)
-        if fresh:
-            _switch(root, folder)
+        _sync(folder)
     except BaseException:
-        if not writer.is_closed:
-            writer.cancel()
+        _cancel(writer)
         if fresh:
             shutil.rmtree(folder, ignore_errors=True)
         raise
-    finally:
-        lock.release()
+    if fresh:  # outside the try: once CURRENT names the folder, it must never be removed
+        _switch(root, folder)
     summary.committed += pending
     if on_commit:
         on_commit(summary)
-    summary.seconds = time.perf_counter() - started
-    return summary
+
+
+def _cancel(writer) -> None:
+    """Undo an uncommitted writer; a failure here must not hide the error that led to it."""
+    if writer is not None and not writer.is_closed:
+        try:
+            writer.cancel()
+        except Exception:
+            log.exception("cancelling the Whoosh writer failed")
 
 
 def _duplicate(article: Article, first: Article) -> Problem:
@@ -427,15 +503,15 @@ def apply(changes: list[Change], root: Path | str | None = None) -> list[str]:
     on disk; readers see all of it or none."""
     root = Path(root) if root is not None else default_dir()
     with WriteLock(root):
-        live = current_generation(root)
+        live = live_generation(root)
         folder = live or _new_generation(root)
-        ix = (
-            whoosh_index.open_dir(str(live))
-            if live
-            else whoosh_index.create_in(str(folder), ArticleSchema())
-        )
-        writer = ix.writer()
+        writer = None
         try:
+            if live:
+                ix = whoosh_index.open_dir(str(live))
+            else:
+                ix = whoosh_index.create_in(str(folder), ArticleSchema())
+            writer = ix.writer()
             searcher = writer.searcher()
             exists: dict[str, bool] = {}  # id -> exists after the changes so far
             final: dict[str, dict | None] = {}
@@ -461,13 +537,12 @@ def apply(changes: list[Change], root: Path | str | None = None) -> list[str]:
                 else:
                     writer.update_document(**document)
             writer.commit()
+            _sync(folder)
         except BaseException:
-            if not writer.is_closed:
-                writer.cancel()
+            _cancel(writer)
             if live is None:
                 shutil.rmtree(folder, ignore_errors=True)
             raise
-        _sync(folder, _SYNCED.setdefault(folder, set()))
         if live is None:
             _switch(root, folder)
     return statuses

@@ -11,8 +11,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from whoosh import index as whoosh_index
+
 from search.errors import IndexUnavailable
-from search.index import IndexNotFoundError, current_generation, open_index
+from search.index import IndexNotFoundError, current_generation, open_live
 from search.query import View
 
 REFRESH_SECONDS = 0.5
@@ -50,14 +52,15 @@ class Service:
         self._checked = 0.0
 
     def _refresh(self) -> None:
-        generation = current_generation(self.root)
+        # Any failure to look keeps the view in hand: searches go on from the last good one.
         try:
+            generation = current_generation(self.root)
             if generation != self._generation or self._index is None:
-                index = open_index(self.root)
+                index, generation = open_live(self.root)
                 self._replace(index, View(index.searcher()), generation)
             elif not self._view.searcher.up_to_date():
                 self._replace(self._index, View(self._index.searcher()), generation)
-        except (IndexNotFoundError, OSError) as error:
+        except (IndexNotFoundError, OSError, ValueError, whoosh_index.IndexError) as error:
             if self._view is None:
                 raise IndexUnavailable(str(error)) from None
 
@@ -74,7 +77,11 @@ class Service:
         view = self.view()
         folder = self._generation
         sizes, times = [], []
-        for path in folder.iterdir() if folder else ():
+        try:
+            paths = list(folder.iterdir()) if folder else []
+        except OSError:  # the folder was removed; the open view still answers
+            paths = []
+        for path in paths:
             try:  # a commit may delete old segment files under our feet
                 info = path.stat()
             except OSError:

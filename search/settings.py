@@ -29,6 +29,12 @@ class Setting:
         return "SEARCH_" + self.name.upper()
 
     def parse(self, raw: str) -> int | float | str:
+        if self.secret and not (raw.isascii() and raw.isprintable() and raw == raw.strip()):
+            # an HTTP header carries printable ASCII, and clients trim spaces: such a key
+            # could never match
+            raise SettingError(
+                f"{self.env}: a key must be printable ASCII without spaces at its ends"
+            )
         if not isinstance(self.default, int | float):
             return raw
         kind = type(self.default)

@@ -15,9 +15,11 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
 
+from whoosh.index import LockError
+
 from search import settings
-from search.errors import Busy
-from search.index import Change, IndexBusy, apply
+from search.errors import Busy, IndexUnavailable
+from search.index import Change, IndexNotFoundError, apply
 
 log = logging.getLogger("search.updates")
 
@@ -58,26 +60,41 @@ class Updater:
                 while not self._queue:
                     self._wake.wait()
                 batch, self._queue = self._queue, []
-            self._commit(batch)
+            try:
+                self._commit(batch)
+            except Exception:  # never let the thread die: later writes would hang
+                log.exception("the writer thread failed")
 
     def _commit(self, batch: list[tuple[list[Change], Future]]) -> None:
+        # A request whose client went away (its future cancelled) is applied all the same:
+        # an unanswered write may or may not have happened. It just gets no answer.
+        answer = [future.set_running_or_notify_cancel() for _, future in batch]
         changes = [change for request, _ in batch for change in request]
         try:
             statuses = apply(changes, self.root)
-        except IndexBusy as error:
-            for _, future in batch:
-                future.set_exception(Busy(str(error), retry_after=2))
+        except LockError as error:  # ours (IndexBusy), or Whoosh's own lock held elsewhere
+            reason = str(error) or "another program is writing to the index"
+            self._fail(batch, answer, Busy(reason, retry_after=2))
+            return
+        except IndexNotFoundError as error:  # e.g. CURRENT names a generation that is gone
+            self._fail(batch, answer, IndexUnavailable(str(error)))
             return
         except Exception as error:  # the requests answer 500; the thread lives on
             log.exception("writing %d changes failed", len(changes))
-            for _, future in batch:
-                future.set_exception(error)
+            self._fail(batch, answer, error)
             return
         try:
             self.on_commit()
         except Exception:  # the commit is on disk: answer the requests all the same
             log.exception("after a commit")
         start = 0
-        for request, future in batch:
-            future.set_result(statuses[start : start + len(request)])
+        for (request, future), waiting in zip(batch, answer, strict=True):
+            if waiting:
+                future.set_result(statuses[start : start + len(request)])
             start += len(request)
+
+    @staticmethod
+    def _fail(batch, answer: list[bool], error: BaseException) -> None:
+        for (_, future), waiting in zip(batch, answer, strict=True):
+            if waiting:
+                future.set_exception(error)

@@ -150,3 +150,12 @@ def test_nan_is_not_a_valid_number(monkeypatch, raw):
     monkeypatch.setenv("SEARCH_WRITE_WAIT", raw)
     with pytest.raises(SettingError, match="SEARCH_WRITE_WAIT"):
         settings.get("write_wait")
+
+
+@pytest.mark.parametrize("key", ["clé-secrète", " padded", "tab\tinside", "line\nbreak"])
+def test_a_key_that_no_header_could_carry_is_refused(monkeypatch, key):
+    monkeypatch.setenv("SEARCH_API_KEY", key)
+    with pytest.raises(SettingError, match="SEARCH_API_KEY"):
+        settings.get("api_key")
+    monkeypatch.setenv("SEARCH_API_KEY", "ok-key_123")
+    assert settings.get("api_key") == "ok-key_123"

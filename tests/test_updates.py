@@ -310,3 +310,104 @@ def test_updater_survives_an_on_commit_that_raises(tmp_path):
     updater = Updater(tmp_path, on_commit=boom)
     assert updater.submit([put("a")]).result(timeout=10) == ["created"]
     assert updater.submit([put("b")]).result(timeout=10) == ["created"]
+
+
+# --- found by review: failures between steps must leave a usable, locked-free index ----------
+
+
+def articles(tag: str) -> list[Article]:
+    return [Article(id=f"{tag}{n}", title=f"t {tag}", body="Daesh near Raqqa") for n in range(3)]
+
+
+def test_an_interrupt_after_a_rebuild_switched_keeps_the_new_index(tmp_path, monkeypatch):
+    root = tmp_path / "ix"
+    index.write(articles("a"), root)
+    index.write(articles("b"), root, rebuild=True)
+    real = index.shutil.rmtree
+    calls = []
+
+    def interrupted(path, *args, **kwargs):  # Ctrl-C while the stale generation is removed
+        calls.append(path)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(index.shutil, "rmtree", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        index.write(articles("c"), root, rebuild=True)
+    monkeypatch.setattr(index.shutil, "rmtree", real)
+    assert sorted(d["id"] for d in index.documents(root)) == ["c0", "c1", "c2"]
+    assert index.apply([put("new")], root) == ["created"]
+    assert sorted(d["id"] for d in index.documents(root)) == ["c0", "c1", "c2", "new"]
+
+
+def test_a_dangling_current_is_refused_not_taken_for_a_first_build(tmp_path):
+    root = tmp_path / "ix"
+    index.write(articles("a"), root)
+    (root / "CURRENT").write_text("gen-000099\n")
+    with pytest.raises(index.IndexDamagedError, match="gen-000099"):
+        index.apply([put("new")], root)
+    with pytest.raises(index.IndexDamagedError):
+        index.write(articles("b"), root)
+    assert (root / "gen-000001").is_dir()  # nothing pruned
+    index.write(articles("b"), root, rebuild=True)  # an explicit rebuild repairs it
+    assert sorted(d["id"] for d in index.documents(root)) == ["b0", "b1", "b2"]
+    assert (root / "gen-000001").is_dir()  # still kept: it may be all there is to recover
+
+
+def test_a_failure_after_taking_the_lock_releases_it(tmp_path, monkeypatch):
+    root = tmp_path / "ix"
+    index.write(articles("a"), root)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(index.whoosh_index, "open_dir", broken)
+    with pytest.raises(OSError, match="disk on fire"):
+        index.write(articles("b"), root)
+    monkeypatch.undo()
+    lock = WriteLock(root)
+    lock.acquire(0)  # free at once
+    lock.release()
+
+
+def test_a_failure_writing_the_holders_pid_still_releases_the_lock(tmp_path, monkeypatch):
+    def full(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(index.os, "pwrite", full)
+    lock = WriteLock(tmp_path)
+    lock.acquire(0)
+    lock.release()
+    monkeypatch.undo()
+    other = WriteLock(tmp_path)
+    other.acquire(0)
+    other.release()
+
+
+def test_a_cancelled_request_does_not_stop_the_writer(tmp_path):
+    root = tmp_path / "ix"
+    updater = Updater(root)
+    held = WriteLock(root)
+    held.acquire(1)
+    first = updater.submit([put("d0")])
+    deadline = time.monotonic() + 10
+    while updater.depth and time.monotonic() < deadline:  # the thread waits on the lock
+        time.sleep(0.01)
+    second, third = updater.submit([put("d1")]), updater.submit([put("d2")])
+    assert second.cancel()  # its client went away
+    held.release()
+    assert first.result(timeout=10) == ["created"]
+    assert third.result(timeout=10) == ["created"]
+    assert updater.submit([put("d3")]).result(timeout=10) == ["created"]
+    # the cancelled request's change may or may not be applied; here it was
+    assert sorted(d["id"] for d in index.documents(root)) == ["d0", "d1", "d2", "d3"]
+
+
+def test_a_missing_index_folder_answers_503_to_writes(tmp_path):
+    root = tmp_path / "ix"
+    index.write(articles("a"), root)
+    (root / "CURRENT").write_text("gen-000099\n")
+    future = Updater(root).submit([put("x")])
+    error = future.exception(timeout=10)
+    assert error.status == 503 and "gen-000099" in error.message

@@ -354,3 +354,25 @@ def test_every_worker_sees_a_commit_within_a_second(index):
         assert [hits("vizzleword") for _ in range(20)] == [0] * 20
     finally:
         live.stop()
+
+
+def test_bearer_parsing_and_key_checks(server):
+    for header in (f"Bearer\t{KEY}", f"bearer {KEY}", f"Bearer   {KEY}"):
+        response = server.client.delete("/documents/none", headers={"Authorization": header})
+        assert response.status_code == 404, header  # authorised; the document is not there
+    response = server.client.delete("/documents/none", headers={"Authorization": "Bearer\tx"})
+    assert response.status_code == 403
+
+
+def test_removing_the_index_folder_under_a_server_degrades_without_a_500(index):
+    live = Server(index, env={"SEARCH_API_KEY": KEY})
+    try:
+        assert live.client.get("/search", params={"q": "Raqqa"}).json()["total"] == 4
+        shutil.rmtree(index)
+        time.sleep(0.6)  # past the refresh interval: the server looks again
+        for path in ("/health", "/stats", "/search"):
+            assert live.client.get(path).status_code in (200, 503), path
+        response = live.client.post("/documents", json=article("gone"), headers=AUTH)
+        assert response.status_code in (200, 503)
+    finally:
+        live.stop()
