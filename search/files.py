@@ -147,12 +147,16 @@ def decode(data: bytes) -> tuple[str | None, str | None]:
             return data.decode("utf-16"), None
         except UnicodeDecodeError:
             return None, "invalid UTF-16"
-    if b"\x00" in data[:8192]:
-        return None, "binary file (contains NUL bytes)"
     try:
-        return data.decode("utf-8-sig"), None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
+        if b"\x00" in data[:8192]:  # NULs and not UTF-8: not text at all
+            return None, "binary file (contains NUL bytes)"
         where = f"byte {error.start}"
+    else:
+        # Valid UTF-8 with a stray NUL (a corrupt line in an export) is still text: the
+        # bad record is refused on its own and the rest is read.
+        return text, "contains NUL bytes, dropped" if "\x00" in text else None
     return data.decode("cp1252", "latin-1-bytes"), f"not UTF-8 ({where}); decoded as Windows-1252"
 
 
@@ -185,10 +189,27 @@ def _record(path: Path, record, origin: str, offset: int, columns=None) -> Itera
             yield None, Problem(origin, warning, skipped=False), offset
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """An object that names a key twice is ambiguous (which title?): refuse it. This also
+    defuses a "bomb" of one key repeated a million times."""
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _DuplicateKey(f"invalid JSON: key {twice[:40]!r} appears twice in one object")
+    return out
+
+
 def loads(text: str) -> tuple[object, str | None, int | None]:
     """Parsed JSON, or None with what is wrong and on which line."""
     try:
-        return json.loads(text), None, None
+        return json.loads(text, object_pairs_hook=_unique_keys), None, None
+    except _DuplicateKey as error:
+        return None, str(error), None
     except json.JSONDecodeError as error:
         return None, f"invalid JSON: {error.msg} (column {error.colno})", error.lineno
     except RecursionError:

@@ -54,8 +54,10 @@ _TRANSLATE = str.maketrans(
         "\x0c": "\n",
     }
 )
-# Other C0/C1 controls (NUL included) carry no text: drop them rather than index them.
-_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+# Other C0/C1 controls (NUL included) carry no text: drop them rather than index them. So do
+# bidirectional embeddings, overrides and isolates: they can make text display otherwise
+# than it reads (U+202E turns "gpj.exe" around), and news text has no use for them.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u202a-\u202e\u2066-\u2069]")
 _MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
 _MD_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _MD_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
