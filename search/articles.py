@@ -281,7 +281,11 @@ def _text(value: Any, name: str) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ArticleError(f"field {name!r} must be text, not {type(value).__name__}")
-    value = " ".join(clean(str(value)).split())
+    try:
+        value = str(value)
+    except ValueError:  # an integer of more than 4,300 digits
+        raise ArticleError(f"field {name!r} holds a number too long to be text") from None
+    value = " ".join(clean(value).split())
     return value or None
 
 

@@ -55,6 +55,21 @@ class Compiler:
         self.reader = searcher.reader()
         self.gaz = gazetteer.load()
         self.entities: list[dict] = []
+        self.expanded = 0  # words and values all prefixes so far expanded to
+
+    def _spend(self, count: int, what: str, unit: str, start: int, text: str) -> None:
+        """Prefixes share one budget: 64 prefixes of 256 words each would be 16,384 terms."""
+        self.expanded += count
+        if count > MAX_EXPANSION:
+            message = f"{what} matches more than {MAX_EXPANSION} {unit}; use a longer prefix"
+            raise QuerySyntaxError(message, start, text)
+        if self.expanded > MAX_EXPANSION:
+            raise QuerySyntaxError(
+                f"the prefixes of this query match more than {MAX_EXPANSION} words and values "
+                "together; use longer or fewer prefixes",
+                start,
+                text,
+            )
 
     def compile(self, node: Node) -> Compiled:
         return Compiled(self.node(node), self.entities)
@@ -169,6 +184,10 @@ class Compiler:
     def prefix(self, node: Word, fields) -> wq.Query:
         """Expand over the unstemmed words of the index, then search their stems."""
         folded = gazetteer.fold(node.text)
+        if len(folded) < 2:  # e.g. two accents alone fold to nothing, which matches everything
+            raise QuerySyntaxError(
+                "a prefix needs at least 2 letters before *", node.start, node.text + "*"
+            )
         words: set[str] = set()
         for name in fields:
             spell = f"spell_{name}"
@@ -178,12 +197,8 @@ class Compiler:
                     continue
                 words.add(text)
                 if len(words) > MAX_EXPANSION:
-                    raise QuerySyntaxError(
-                        f"{node.text}* matches more than {MAX_EXPANSION} words; "
-                        "use a longer prefix",
-                        node.start,
-                        node.text + "*",
-                    )
+                    break
+        self._spend(len(words), f"{node.text}*", "words", node.start, node.text + "*")
         terms = sorted({stem for word in words for stem in stems(word)})
         if not terms:
             return wq.NullQuery
@@ -192,10 +207,8 @@ class Compiler:
     def facet_value(self, facet: str, value: str, prefix: bool, start: int) -> wq.Query:
         """A facet value: an alias names its entity; otherwise values match ignoring case."""
         values = resolve_facet_values(self.reader, facet, value, prefix)
-        if len(values) > MAX_EXPANSION:
-            raise QuerySyntaxError(
-                f"{facet}:{value}* matches more than {MAX_EXPANSION} values", start, value + "*"
-            )
+        if prefix:
+            self._spend(len(values), f"{facet}:{value}*", "values", start, value + "*")
         if not values:
             return wq.NullQuery
         return wq.Or([wq.Term(facet, v) for v in values])

@@ -9,6 +9,7 @@ and the matched ranges within it.
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass
 
 from search.analysis import text_analyzer
@@ -85,6 +86,22 @@ def fragments(text: str, terms: set[str], count: int = 3, size: int = 160) -> li
     return sorted(chosen, key=lambda f: f.offset)
 
 
+def _grapheme_end(text: str, end: int) -> int:
+    """Move a cut forward past what belongs to the character before it: combining marks,
+    joiners and variation selectors, and the second half of a flag (regional indicators
+    pair up)."""
+    while end < len(text) and (
+        unicodedata.category(text[end]) in ("Mn", "Mc", "Me") or text[end] in "\u200d\ufe0e\ufe0f"
+    ):
+        end += 1
+    indicators = 0
+    while end - indicators > 0 and "\U0001f1e6" <= text[end - indicators - 1] <= "\U0001f1ff":
+        indicators += 1
+    if indicators % 2 and end < len(text) and "\U0001f1e6" <= text[end] <= "\U0001f1ff":
+        end += 1
+    return end
+
+
 def _cut(text: str, first_match: int, size: int, inside, ranges) -> Fragment:
     """A fragment starting a little before its first match, cut at word boundaries; every
     match that falls inside it is marked (`ranges`: all matches of the text)."""
@@ -103,7 +120,7 @@ def _cut(text: str, first_match: int, size: int, inside, ranges) -> Fragment:
     end = max(end, last_match_end)
     if end < len(text):
         space = text.rfind(" ", last_match_end, end)
-        end = space if space > start else end
+        end = space if space > start else _grapheme_end(text, end)
     piece = text[start:end].replace("\n", " ")  # same length: ranges stay valid
     ranges = tuple((s - start, e - start) for s, e in ranges if s >= start and e <= end)
     return Fragment(piece, start, ranges)

@@ -268,7 +268,9 @@ def parse(text: str) -> Node:
 
 def render(node: Node) -> str:
     """The tree as query text; parsing the result gives the same tree (offsets aside). It adds
-    parentheses only where needed, so it is never deeper, and hardly longer, than the input."""
+    parentheses only where needed, so it is never deeper than the input; it can be longer
+    (escapes; a field written once before a group is repeated on each word), even past
+    MAX_LENGTH, which bounds what users send, not what this writes."""
     if isinstance(node, All):
         return "*"
     if isinstance(node, Word):

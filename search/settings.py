@@ -67,7 +67,7 @@ SETTINGS = {
         Setting("max_query_length", 1000, "characters of query text"),
         Setting("max_clauses", 64, "words, phrases and prefixes in one query"),
         Setting("max_depth", 8, "nesting of parentheses and NOTs in one query"),
-        Setting("max_expansion", 256, "words or facet values one prefix may expand to"),
+        Setting("max_expansion", 256, "words and facet values the prefixes of one query expand to"),
         Setting("max_per_page", 100, "hits per page"),
         Setting(
             "commit_docs",
