@@ -15,6 +15,9 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import os
+import threading
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -37,7 +40,7 @@ from search.errors import (
     TooLarge,
     Unauthorized,
 )
-from search.index import FACETS, Change, default_dir
+from search.index import FACETS, Change, current_generation, default_dir, lock_holder
 from search.openapi import spec
 from search.request import (
     INTERVALS,
@@ -287,11 +290,27 @@ async def stats(request: Request) -> Json:
 
 
 async def health(request: Request) -> Json:
+    """starting (503) until the index is open; ok (200); degraded (200: searches work, some
+    writes may not) with reasons; unavailable (503) without an index; stopping (503)."""
+    app = request.app
+    updater = app.state.updater
+    if updater.closing:
+        return Json({"status": "stopping"}, status_code=503)
+    if not app.state.ready.is_set():
+        return Json({"status": "starting"}, status_code=503)
+    service = _service(request)
     try:
-        state = _service(request).state()
+        state = service.state()
     except IndexUnavailable as error:
         return Json({"status": "unavailable", "reason": error.message}, status_code=503)
-    return Json({"status": "ok", **state})
+    reasons = []
+    if current_generation(service.root) is None:
+        reasons.append("the index folder is gone: serving the last version read")
+    elif not os.access(service.root / state["generation"], os.W_OK):
+        reasons.append("the index is read-only: writes will fail")
+    writer = {"queue": updater.depth, "lock_holder": lock_holder(service.root)}
+    status = "degraded" if reasons else "ok"
+    return Json({"status": status, "reasons": reasons, **state, "writer": writer})
 
 
 async def openapi(request: Request) -> Json:
@@ -336,6 +355,26 @@ ROUTES = [
 ]
 
 
+@asynccontextmanager
+async def _lifespan(app: Starlette):
+    """Open the index before the first search needs it (health says `starting` meanwhile);
+    at shutdown (SIGTERM), refuse new writes and commit those already accepted. In-flight
+    requests are finished by uvicorn before this runs."""
+
+    def warm() -> None:
+        try:
+            app.state.service.view()
+        except SearchError:
+            pass  # no index yet: health says unavailable, searches 503
+        finally:
+            app.state.ready.set()
+
+    threading.Thread(target=warm, name="warm-up", daemon=True).start()
+    yield
+    if not await asyncio.to_thread(app.state.updater.close, 60.0):
+        log.error("shutting down with writes still uncommitted: they were not acknowledged")
+
+
 def create_app(root: Path | str | None = None, cors_origins: list[str] | None = None) -> Starlette:
     """The application over the index in `root` (default: SEARCH_INDEX or ./index).
     CORS origins come from `cors_origins` or SEARCH_CORS_ORIGINS (comma-separated; `*` all);
@@ -352,6 +391,7 @@ def create_app(root: Path | str | None = None, cors_origins: list[str] | None = 
     )
     app = Starlette(
         routes=ROUTES,
+        lifespan=_lifespan,
         middleware=[cors],
         exception_handlers={
             SearchError: search_error,
@@ -362,6 +402,7 @@ def create_app(root: Path | str | None = None, cors_origins: list[str] | None = 
     root = Path(root) if root is not None else default_dir()
     app.state.service = service = Service(root)
     app.state.updater = Updater(root, on_commit=service.changed)
+    app.state.ready = threading.Event()
     app.state.api_key = settings.get("api_key")
     app.state.read_key = settings.get("read_key")
     return app

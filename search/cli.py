@@ -28,6 +28,7 @@ from search.index import (
     IndexNotFoundError,
     Summary,
     default_dir,
+    open_index,
     write,
 )
 from search.settings import SettingError
@@ -63,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"search {__version__}")
     top.add_argument("-v", "--verbose", action="store_true", help="log debugging detail")
+    top.add_argument(
+        "--config", metavar="FILE", help="TOML file of settings (see `search settings`)"
+    )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     index = commands.add_parser(
@@ -110,9 +114,9 @@ def parser() -> argparse.ArgumentParser:
         "when it is missing or older than any file under them.",
     )
     serve.add_argument("--index", type=Path, default=None, metavar="DIR", help="index folder")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", help="port to listen on (default 8000)")
+    serve.add_argument("--workers", help="worker processes (default 1)")
     serve.add_argument(
         "--build", nargs="+", metavar="PATH", help="article files or folders to build from"
     )
@@ -128,6 +132,15 @@ def parser() -> argparse.ArgumentParser:
         "--read-key", metavar="KEY", help="require this key (or the API key) for reads too"
     )
     serve.set_defaults(run=run_serve)
+
+    shown = commands.add_parser(
+        "settings",
+        help="print every setting's value and where it came from",
+        description="Print the effective settings (keys masked) and their source: a flag "
+        "(through its environment variable), the environment, the config file, or the default.",
+    )
+    shown.add_argument("--json", action="store_true", help="print them as JSON")
+    shown.set_defaults(run=run_settings)
 
     search = commands.add_parser(
         "query",
@@ -159,6 +172,8 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.config:  # through the environment, so that server workers read the same file
+        os.environ[settings.SETTINGS["config"].env] = str(Path(args.config).resolve())
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="search: %(levelname)s: %(message)s",
@@ -307,27 +322,62 @@ def _nodelay_sockets() -> None:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn  # imported here: the other commands need no server
 
-    root = (args.index or default_dir()).resolve()
-    flags = {"cors_origins": args.cors, "api_key": args.api_key, "read_key": args.read_key}
+    flags = {
+        "index": args.index,
+        "host": args.host,
+        "port": args.port,
+        "workers": args.workers,
+        "cors_origins": args.cors,
+        "api_key": args.api_key,
+        "read_key": args.read_key,
+    }
     for name, value in flags.items():
         if value is not None:  # the app factory reads settings from the environment
-            os.environ[settings.SETTINGS[name].env] = value
+            os.environ[settings.SETTINGS[name].env] = str(value)
     settings.check()
+    root = default_dir().resolve()
     if args.build and _stale(root, args.build):
         total, items = read_paths(args.build)
         progress = _Progress(total, False)
         summary = write(_entries(items, progress), root, rebuild=True, on_problem=progress.problem)
         print(f"{summary.line()} -> {root}", file=sys.stderr)
     os.environ[ENV_VAR] = str(root)  # the app factory reads it, in every worker
+    _readable(root)
     _nodelay_sockets()
     uvicorn.run(
         "search.api:create_app",
         factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
+        host=settings.get("host"),
+        port=settings.get("port"),
+        workers=settings.get("workers"),
         log_level="warning",
     )
+    return EXIT_OK
+
+
+def _readable(root: Path) -> None:
+    """Refuse to serve an index that exists but cannot be read (no index at all is served:
+    searches answer 503 until one is built or written)."""
+    if not (root / POINTER).exists():
+        return
+    try:
+        with open_index(root).searcher() as searcher:
+            searcher.doc_count()
+    except Exception as error:  # any failure: the reason, on one line
+        reason = " ".join(str(error).split()) or type(error).__name__
+        raise UsageError(f"cannot read the index in {root}: {reason}") from None
+
+
+def run_settings(args: argparse.Namespace) -> int:
+    rows = settings.effective()
+    if args.json:
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    width = max(len(r["name"]) for r in rows)
+    for row in rows:
+        value = "(unset)" if row["value"] is None else row["value"]
+        print(f"{row['name']:<{width}}  {value!s:<24} {row['source']}")
     return EXIT_OK
 
 

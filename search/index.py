@@ -104,8 +104,8 @@ class ArticleSchema(SchemaClass):
 
 
 def default_dir() -> Path:
-    """The index folder: SEARCH_INDEX if set, else ./index."""
-    return Path(os.environ.get(ENV_VAR) or DEFAULT_DIR)
+    """The index folder: SEARCH_INDEX, else the config file's `index`, else ./index."""
+    return Path(settings.get("index") or DEFAULT_DIR)
 
 
 def _keywords(values: Iterable[str | None]) -> str:
@@ -283,6 +283,24 @@ class WriteLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def lock_holder(root: Path) -> int | None:
+    """The process holding the write lock of `root` now, or None when it is free. (An flock
+    dies with its holder: there are no stale locks to report, only live holders.)"""
+    try:
+        fd = os.open(root / LOCK, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    except BlockingIOError:
+        text = os.pread(fd, 64, 0).decode(errors="replace").strip()
+        return int(text) if text.isdigit() else -1
+    finally:
+        os.close(fd)
 
 
 def _sync(folder: Path) -> None:

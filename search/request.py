@@ -38,9 +38,9 @@ PARAMETERS = {
     "facets": "comma-separated facets to count (default all; 'none' for none)",
     "facet_size": f"values per facet, 1 to {MAX_FACET_SIZE} (default 10)",
     "highlight": "true (default) or false",
-    "fragments": f"body fragments per hit, 0 to {MAX_FRAGMENTS} (default 3)",
+    "fragments": f"body fragments per hit, 0 to {MAX_FRAGMENTS} (default 3, a setting)",
     "fragment_size": "characters per fragment, "
-    f"{FRAGMENT_SIZES[0]} to {FRAGMENT_SIZES[1]} (default 160)",
+    f"{FRAGMENT_SIZES[0]} to {FRAGMENT_SIZES[1]} (default 160, a setting)",
 }
 
 
@@ -191,7 +191,9 @@ def parse_request(params: Params, allowed: Sequence[str] = ()) -> SearchRequest:
         facets=facet_list(params),
         facet_size=integer(params, "facet_size", 10, 1, MAX_FACET_SIZE),
         highlight=boolean(params, "highlight", True),
-        fragments=integer(params, "fragments", 3, 0, MAX_FRAGMENTS),
-        fragment_size=integer(params, "fragment_size", 160, *FRAGMENT_SIZES),
+        fragments=integer(params, "fragments", settings.get("fragments"), 0, MAX_FRAGMENTS),
+        fragment_size=integer(
+            params, "fragment_size", settings.get("fragment_size"), *FRAGMENT_SIZES
+        ),
         extra={name: _one(params, name) for name in allowed},
     )

@@ -1,12 +1,16 @@
 """Settings as data: each has a name, a default, a help text and an environment variable
-SEARCH_<NAME>. The server reads them when it starts; `search serve` flags set the same
-variables, so every worker process sees the same values.
+SEARCH_<NAME>, and may also come from a TOML file (`--config FILE`, or SEARCH_CONFIG).
+
+Precedence: a command-line flag, then the environment, then the config file, then the default.
+`search serve` turns its flags into the environment variables (and passes the config file as
+SEARCH_CONFIG), so every worker process sees the same values. The server reads them at start.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import tomllib
 from dataclasses import dataclass
 
 MiB = 1024 * 1024
@@ -41,7 +45,8 @@ class Setting:
         try:
             value = kind(raw.strip().replace("_", ""))
         except ValueError:
-            raise SettingError(f"{self.env}={raw!r}: expected a {kind.__name__}") from None
+            wanted = "a whole number" if kind is int else "a number"
+            raise SettingError(f"{self.env}={raw!r}: expected {wanted}") from None
         if not math.isfinite(value) or value < self.minimum:
             raise SettingError(f"{self.env}={raw!r}: must be a number of at least {self.minimum:g}")
         return value
@@ -50,7 +55,15 @@ class Setting:
 SETTINGS = {
     s.name: s
     for s in (
+        Setting("config", None, "TOML file of settings (names as below, lower case)"),
         Setting("index", "index", "index folder"),
+        Setting("host", "127.0.0.1", "address `search serve` listens on"),
+        Setting("port", 8000, "port `search serve` listens on"),
+        Setting("workers", 1, "worker processes of `search serve`"),
+        Setting("log_level", "info", "debug, info, warning or error"),
+        Setting("log_format", "plain", "plain, or json for one JSON object per line"),
+        Setting("fragments", 3, "body fragments per hit when a request does not say", minimum=0),
+        Setting("fragment_size", 160, "characters per fragment when a request does not say"),
         Setting(
             "api_key",
             None,
@@ -91,17 +104,72 @@ SETTINGS = {
 }
 
 
+CHOICES = {"log_level": ("debug", "info", "warning", "error"), "log_format": ("plain", "json")}
+
+
 def get(name: str) -> int | float | str | None:
-    """The setting's value: its environment variable when set and not empty, else the default."""
+    """The setting's value: its environment variable when set and not empty, else the config
+    file's value, else the default."""
+    return lookup(name)[0]
+
+
+def lookup(name: str) -> tuple[int | float | str | None, str]:
+    """The value and where it came from: "env SEARCH_X", "config FILE" or "default"."""
     setting = SETTINGS[name]
     raw = os.environ.get(setting.env)
-    if raw is None or raw == "":
-        return setting.default
-    return setting.parse(raw)
+    if raw is not None and raw != "":
+        return _valid(setting, setting.parse(raw)), f"env {setting.env}"
+    path = os.environ.get(SETTINGS["config"].env)
+    if path and name != "config":
+        values = _config(path)
+        if name in values:
+            value = values[name]
+            text = value if isinstance(value, str) else str(value)
+            try:
+                return _valid(setting, setting.parse(text)), f"config {path}"
+            except SettingError as error:
+                raise SettingError(
+                    f"{path}: {name}: {error}".replace(setting.env + "=", "")
+                ) from None
+    return setting.default, "default"
+
+
+def _valid(setting: Setting, value):
+    allowed = CHOICES.get(setting.name)
+    if allowed and value not in allowed:
+        raise SettingError(f"{setting.env}={value!r}: must be one of {', '.join(allowed)}")
+    return value
+
+
+_CONFIGS: dict[str, dict] = {}
+
+
+def _config(path: str) -> dict:
+    """The settings of a TOML file, read once; unknown names are errors, not ignored."""
+    if path not in _CONFIGS:
+        try:
+            with open(path, "rb") as handle:
+                values = tomllib.load(handle)
+        except OSError as error:
+            raise SettingError(f"config file {path}: {error.strerror}") from None
+        except tomllib.TOMLDecodeError as error:
+            raise SettingError(f"config file {path}: {error}") from None
+        unknown = sorted(set(values) - set(SETTINGS) | ({"config"} & set(values)))
+        if unknown:
+            raise SettingError(f"config file {path}: unknown setting {unknown[0]!r}")
+        bad = [
+            k
+            for k, v in values.items()
+            if isinstance(v, bool) or not isinstance(v, str | int | float)
+        ]
+        if bad:
+            raise SettingError(f"config file {path}: {bad[0]} must be text or a number")
+        _CONFIGS[path] = values
+    return _CONFIGS[path]
 
 
 def check() -> None:
-    """Raise SettingError naming every environment variable with a bad value."""
+    """Raise SettingError naming every environment variable or config value that is bad."""
     problems = []
     for name in SETTINGS:
         try:
@@ -109,4 +177,15 @@ def check() -> None:
         except SettingError as error:
             problems.append(str(error))
     if problems:
-        raise SettingError("; ".join(problems))
+        raise SettingError("; ".join(dict.fromkeys(problems)))
+
+
+def effective() -> list[dict]:
+    """Every setting with its value (keys masked) and where it came from."""
+    out = []
+    for setting in SETTINGS.values():
+        value, source = lookup(setting.name)
+        if setting.secret and value is not None:
+            value = "*" * 8
+        out.append({"name": setting.name, "env": setting.env, "value": value, "source": source})
+    return out

@@ -34,6 +34,12 @@ class Updater:
         self._queue: list[tuple[list[Change], Future]] = []
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._closing = False
+        self._busy = False  # a batch is being applied
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
 
     @property
     def depth(self) -> int:
@@ -45,14 +51,23 @@ class Updater:
         Raises Busy when the queue is full."""
         future: Future = Future()
         with self._wake:
+            if self._closing:
+                raise Busy("the server is shutting down; retry against another instance")
             if len(self._queue) >= self.limit:
                 raise Busy(f"{self.limit} write requests are already waiting; retry shortly")
             self._queue.append((changes, future))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="writer", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            self._wake.notify_all()
         return future
+
+    def close(self, timeout: float = 60.0) -> bool:
+        """Refuse new writes and commit those already accepted. True when all are done."""
+        with self._wake:
+            self._closing = True
+            deadline = threading.TIMEOUT_MAX if timeout is None else timeout
+            return self._wake.wait_for(lambda: not self._queue and not self._busy, deadline)
 
     def _run(self) -> None:
         while True:
@@ -60,10 +75,15 @@ class Updater:
                 while not self._queue:
                     self._wake.wait()
                 batch, self._queue = self._queue, []
+                self._busy = True
             try:
                 self._commit(batch)
             except Exception:  # never let the thread die: later writes would hang
                 log.exception("the writer thread failed")
+            finally:
+                with self._wake:
+                    self._busy = False
+                    self._wake.notify_all()
 
     def _commit(self, batch: list[tuple[list[Change], Future]]) -> None:
         # A request whose client went away (its future cancelled) is applied all the same:

@@ -246,4 +246,4 @@ def test_serve_binds_its_socket_as_tcp_so_keep_alive_requests_are_not_delayed():
 def test_serve_refuses_a_bad_setting_in_one_line(tmp_path):
     result = run("serve", "--index", tmp_path, env={"SEARCH_WRITE_WAIT": "soon"})
     assert result.returncode == 2
-    assert result.stderr.strip() == "search: error: SEARCH_WRITE_WAIT='soon': expected a float"
+    assert result.stderr.strip() == "search: error: SEARCH_WRITE_WAIT='soon': expected a number"
