@@ -133,6 +133,46 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=run_serve)
 
+    export = commands.add_parser(
+        "export",
+        help="write every document to stdout: JSONL for `search index`, or OpenSearch bulk",
+        description="Back up or move an archive: `search export > dump.jsonl` writes every "
+        "document with its tags; `search index dump.jsonl` restores it. With --format "
+        "opensearch, an OpenSearch / Elasticsearch bulk file; --mapping prints the index "
+        "mapping (analyzers with every faction and place alias as synonyms).",
+    )
+    export.add_argument("--index", type=Path, default=None, metavar="DIR", help="index folder")
+    export.add_argument("--format", choices=("jsonl", "opensearch"), default="jsonl")
+    export.add_argument("--mapping", action="store_true", help="print the OpenSearch mapping")
+    export.add_argument("--name", default="articles", help="OpenSearch index name")
+    export.set_defaults(run=run_export)
+
+    optimize = commands.add_parser(
+        "optimize", help="merge the index's segments into one (faster searches, less disk)"
+    )
+    optimize.add_argument("--index", type=Path, default=None, metavar="DIR", help="index folder")
+    optimize.set_defaults(run=run_optimize)
+
+    check = commands.add_parser(
+        "check",
+        help="verify an index: exit 0 when healthy, 2 with each problem when damaged",
+        description="Open the index, read every document, term and column, and run sample "
+        "searches. Prints each problem found; exits 2 when there is any.",
+    )
+    check.add_argument("--index", type=Path, default=None, metavar="DIR", help="index folder")
+    check.add_argument("--quick", action="store_true", help="skip reading every posting")
+    check.set_defaults(run=run_check)
+
+    snap = commands.add_parser(
+        "snapshot",
+        help="copy the live index consistently into DIR, while writes go on",
+        description="A read-only replica or a backup: DIR (new or empty) becomes an index "
+        "folder holding the last commit. Writes wait only while the files are copied.",
+    )
+    snap.add_argument("dest", type=Path, metavar="DIR", help="where to put the copy")
+    snap.add_argument("--index", type=Path, default=None, metavar="DIR", help="index folder")
+    snap.set_defaults(run=run_snapshot)
+
     shown = commands.add_parser(
         "settings",
         help="print every setting's value and where it came from",
@@ -186,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, SettingError) as error:
         print(f"search: error: {error}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `search export | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (IndexNotFoundError, GazetteerError, OSError) as error:
         print(f"search: error: {error}", file=sys.stderr)
         return EXIT_ERROR
@@ -366,6 +409,51 @@ def _readable(root: Path) -> None:
     except Exception as error:  # any failure: the reason, on one line
         reason = " ".join(str(error).split()) or type(error).__name__
         raise UsageError(f"cannot read the index in {root}: {reason}") from None
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from search import archive
+
+    root = args.index or default_dir()
+    if args.mapping:
+        json.dump(archive.opensearch_mapping(), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    started = time.perf_counter()
+    if args.format == "opensearch":
+        count = archive.opensearch_bulk(root, sys.stdout, args.name)
+    else:
+        count = archive.export_jsonl(root, sys.stdout)
+    seconds = time.perf_counter() - started
+    print(f"exported {count} documents in {seconds:.1f} s", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_optimize(args: argparse.Namespace) -> int:
+    from search import archive
+
+    before, after = archive.optimize(args.index or default_dir())
+    print(f"segments: {before} -> {after}")
+    return EXIT_OK
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from search import archive
+
+    root = args.index or default_dir()
+    problems = archive.check(root, postings=not args.quick)
+    for problem in problems:
+        print(f"problem: {problem}")
+    print(f"{root}: {'damaged' if problems else 'healthy'}", file=sys.stderr)
+    return EXIT_ERROR if problems else EXIT_OK
+
+
+def run_snapshot(args: argparse.Namespace) -> int:
+    from search import archive
+
+    count = archive.snapshot(args.index or default_dir(), args.dest)
+    print(f"snapshot of {count} documents -> {args.dest}")
+    return EXIT_OK
 
 
 def run_settings(args: argparse.Namespace) -> int:
