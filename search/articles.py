@@ -261,6 +261,7 @@ RECORD_KEYS: dict[str, tuple[str, ...]] = {
     "theme": ("theme", "themes"),
     "report": ("report", "reports", "in_depth_report"),
     "original_source": ("original_source",),
+    "original_date": ("original_date",),
     "credit": ("credit",),
 }
 
@@ -349,6 +350,7 @@ def parse_record(
         authors=_texts(get("author"), "author"),
         url=_text(get("url"), "url"),
         original_source=source_name(_text(get("original_source"), "original_source")),
+        original_date=parse_date(_text(get("original_date"), "original_date")),
         regions=_texts(get("region"), "region"),
         themes=_texts(get("theme"), "theme"),
         reports=_texts(get("report"), "report"),

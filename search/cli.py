@@ -142,13 +142,21 @@ def parser() -> argparse.ArgumentParser:
         "mapping (analyzers with every faction and place alias as synonyms).",
     )
     export.add_argument("--index", type=Path, default=None, metavar="DIR", help="index folder")
-    export.add_argument("--format", choices=("jsonl", "opensearch"), default="jsonl")
+    export.add_argument(
+        "--format",
+        choices=("jsonl", "opensearch"),
+        default="jsonl",
+        help="jsonl (default, for `search index`) or opensearch (a bulk file)",
+    )
     export.add_argument("--mapping", action="store_true", help="print the OpenSearch mapping")
     export.add_argument("--name", default="articles", help="OpenSearch index name")
     export.set_defaults(run=run_export)
 
     optimize = commands.add_parser(
-        "optimize", help="merge the index's segments into one (faster searches, less disk)"
+        "optimize",
+        help="merge the index's segments into one (faster searches, less disk)",
+        description="Merge every segment of the live index into one, dropping deleted "
+        "documents, under the write lock (writes wait meanwhile).",
     )
     optimize.add_argument("--index", type=Path, default=None, metavar="DIR", help="index folder")
     optimize.set_defaults(run=run_optimize)
