@@ -228,7 +228,9 @@ async def search(request: Request) -> Json:
     _authorize_read(request)
     params = _params(request)
     search_request = parse_request(params)
-    return Json(query.search(_service(request).view(), search_request))
+    result = query.search(_service(request).view(), search_request)
+    request.state.hits = result["total"]  # for the access line (search.observe)
+    return Json(result)
 
 
 async def document(request: Request) -> Json:
@@ -388,6 +390,7 @@ def create_app(root: Path | str | None = None, cors_origins: list[str] | None = 
         allow_origins=cors_origins,
         allow_methods=["GET", "POST", "PUT", "DELETE"],
         allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["X-Request-ID"],
     )
     app = Starlette(
         routes=ROUTES,

@@ -395,13 +395,17 @@ def run_serve(args: argparse.Namespace) -> int:
     os.environ[ENV_VAR] = str(root)  # the app factory reads it, in every worker
     _readable(root)
     _nodelay_sockets()
+    from search import observe  # counters of all workers add up at /metrics
+
+    observe.prepare_multiprocess_dir()
     uvicorn.run(
-        "search.api:create_app",
+        "search.observe:create_app",
         factory=True,
         host=settings.get("host"),
         port=settings.get("port"),
         workers=settings.get("workers"),
         log_level="warning",
+        log_config=observe.uvicorn_log_config(settings.get("log_format")),
     )
     return EXIT_OK
 

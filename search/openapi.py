@@ -322,6 +322,19 @@ def spec() -> dict:
         "/stats": _get("Index statistics", [], OBJECT, 400, 503),
         "/health": _get("Index state: 200 when searchable, 503 when not", [], OBJECT, 503),
         "/openapi.json": _get("This description", [], OBJECT),
+        "/metrics": {
+            "get": {
+                "summary": "Prometheus metrics: requests by route and status, latency, "
+                "documents, index size, segments, last commit age, write queue depth",
+                "parameters": [],
+                "responses": {
+                    "200": {
+                        "description": "Prometheus text format",
+                        "content": {"text/plain": {"schema": _STRING}},
+                    }
+                },
+            }
+        },
     }
     return {
         "openapi": "3.1.0",

@@ -273,6 +273,7 @@ def test_openapi_describes_every_route(server):
         "/stats",
         "/health",
         "/openapi.json",
+        "/metrics",
     }
     assert set(spec["paths"]["/documents/{id}"]) == {"get", "put", "delete"}
     assert spec["paths"]["/documents"]["post"]["security"] == [{"apiKey": []}]
