@@ -220,3 +220,57 @@ def test_two_servers_on_one_index_folder_see_each_others_writes(index):
     finally:
         first.stop()
         second.stop()
+
+
+# --- snapshots and replicas -------------------------------------------------------------------
+
+
+def test_snapshot_while_the_server_writes_makes_a_replica_that_serves(index, tmp_path):
+    live = Server(index, "--workers", "2", env={"SEARCH_API_KEY": KEY})
+    ledger, tally, stop = loadgen.Ledger(), loadgen.Tally(), threading.Event()
+    writer = threading.Thread(
+        target=loadgen.writer, args=(live.url, KEY, stop, ledger, tally, "snap", 3)
+    )
+    try:
+        writer.start()
+        time.sleep(1.0)
+        before = live.client.get("/stats").json()["documents"]
+        result = run("snapshot", tmp_path / "replica", "--index", index)
+        after = live.client.get("/stats").json()["documents"]
+        stop.set()
+        writer.join(60)
+        assert result.returncode == 0, result.stderr
+        assert tally.errors == []
+        check = run("check", "--index", tmp_path / "replica")
+        assert check.returncode == 0, check.stdout + check.stderr
+        copied = int(result.stdout.split()[2])  # "snapshot of N documents -> DIR"
+        assert min(before, after) - 5 <= copied <= max(before, after) + 5
+        replica = Server(tmp_path / "replica")  # a read-only replica: no key, no writes
+        try:
+            assert replica.client.get("/stats").json()["documents"] == copied
+            assert replica.client.get("/search", params={"q": "Raqqa"}).json()["total"] >= 4
+        finally:
+            replica.stop()
+    finally:
+        stop.set()
+        live.stop()
+
+
+def test_export_then_index_restores_every_document(index, tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    with dump.open("w") as out:
+        result = subprocess.run(
+            [sys.executable, "-m", "search", "export", "--index", index],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert result.returncode == 0 and "exported 5 documents" in result.stderr
+    assert run("index", dump, "--index", tmp_path / "restored", "-q").returncode == 0
+    assert run("check", "--index", tmp_path / "restored").returncode == 0
+    original = run("query", "Raqqa", "--index", index, "--json")
+    restored = run("query", "Raqqa", "--index", tmp_path / "restored", "--json")
+    hits = [json.loads(r.stdout)["hits"] for r in (original, restored)]
+    assert [h["id"] for h in hits[0]] == [h["id"] for h in hits[1]]
+    assert [h["tags"] for h in hits[0]] == [h["tags"] for h in hits[1]]
