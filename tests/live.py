@@ -86,3 +86,14 @@ class Server:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+
+def build_seeds(folder: Path) -> Path:
+    """Index the five seed articles into `folder` with the real CLI; returns the folder."""
+    subprocess.run(
+        [sys.executable, "-m", "search", "index", "seeds", "--index", str(folder), "-q"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return folder

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tests.live import ROOT, Server
+from tests.live import ROOT, Server, build_seeds
 
 S0, S1, S2, S3, S4 = (
     "000_26f141be685b02d9",
@@ -25,12 +25,7 @@ ALL = {S0, S1, S2, S3, S4}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     index = tmp_path_factory.mktemp("seeds-index")
-    subprocess.run(
-        [sys.executable, "-m", "search", "index", "seeds", "--index", index, "-q"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    build_seeds(index)
     live = Server(index)
     yield live
     live.stop()

@@ -17,7 +17,7 @@ import pytest
 
 from search.index import current_generation, open_index
 from tests import loadgen
-from tests.live import ROOT, Server
+from tests.live import ROOT, Server, build_seeds
 
 KEY = "crash-test-key"
 KILLS = int(os.environ.get("CRASH_TEST_KILLS", "3"))
@@ -26,12 +26,7 @@ KILLS = int(os.environ.get("CRASH_TEST_KILLS", "3"))
 @pytest.fixture
 def index(tmp_path):
     folder = tmp_path / "ix"
-    subprocess.run(
-        [sys.executable, "-m", "search", "index", "seeds", "--index", folder, "-q"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    build_seeds(folder)
     return folder
 
 

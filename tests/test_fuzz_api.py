@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import pytest
 import schemathesis
@@ -26,7 +24,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import negative_data_rejection, positive_data_acceptance
 
 from search.openapi import spec
-from tests.live import ROOT, Server
+from tests.live import Server, build_seeds
 
 KEY = "fuzz-key"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
@@ -47,12 +45,7 @@ counts: dict[str, int] = {}
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     index = tmp_path_factory.mktemp("fuzz") / "ix"
-    subprocess.run(
-        [sys.executable, "-m", "search", "index", "seeds", "--index", index, "-q"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    build_seeds(index)
     live = Server(index, env={"SEARCH_API_KEY": KEY})
     yield live
     live.stop()

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from search.index import documents
-from tests.live import ROOT, Server
+from tests.live import ROOT, Server, build_seeds
 
 HOSTILE = ROOT / "tests" / "hostile"
 KEY = "hostile-key"
@@ -77,12 +77,7 @@ def test_search_index_reports_each_bad_file_and_indexes_the_rest(corpus, tmp_pat
 
 def test_the_post_route_refuses_each_hostile_file_and_stays_up(corpus, tmp_path):
     index = tmp_path / "ix"
-    subprocess.run(
-        [sys.executable, "-m", "search", "index", "seeds", "--index", index, "-q"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    build_seeds(index)
     live = Server(index, env={"SEARCH_API_KEY": KEY})
     auth = {"Authorization": f"Bearer {KEY}"}
     try:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests import loadgen
-from tests.live import ROOT, Server
+from tests.live import ROOT, Server, build_seeds
 
 KEY = "load-test-key"
 SECONDS = float(os.environ.get("LOAD_TEST_SECONDS", "8"))
@@ -22,12 +22,7 @@ SECONDS = float(os.environ.get("LOAD_TEST_SECONDS", "8"))
 @pytest.fixture
 def index(tmp_path):
     folder = tmp_path / "ix"
-    subprocess.run(
-        [sys.executable, "-m", "search", "index", "seeds", "--index", folder, "-q"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    build_seeds(folder)
     return folder
 
 

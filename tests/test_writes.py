@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import threading
 import time
 
@@ -14,7 +12,7 @@ import httpx
 import pytest
 
 from search.index import WriteLock
-from tests.live import ROOT, Server
+from tests.live import Server, build_seeds
 
 KEY = "test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -23,12 +21,7 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 @pytest.fixture(scope="module")
 def seeds_index(tmp_path_factory):
     index = tmp_path_factory.mktemp("seeds") / "ix"
-    subprocess.run(
-        [sys.executable, "-m", "search", "index", "seeds", "--index", index, "-q"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+    build_seeds(index)
     return index
 
 
