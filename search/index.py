@@ -307,8 +307,10 @@ def _sync(folder: Path) -> None:
     """Flush a commit's new files and the folder to the disk, so an acknowledged change
     survives a power cut, not only a killed process. Segment files never change once written,
     so each is synced once."""
+    paths = list(folder.iterdir())
     synced = _SYNCED.setdefault(folder, set())
-    for path in folder.iterdir():
+    synced &= {path.name for path in paths}  # forget segments merged away: no growth
+    for path in paths:
         if path.name in synced or not path.is_file():
             continue
         try:
