@@ -418,3 +418,15 @@ def test_article_html_comes_back_escaped(tmp_path):
         assert hit["title_html"] == "Raqqa &lt;script&gt;alert(1)&lt;/script&gt;"
     finally:
         live.stop()
+
+
+def test_the_search_page_and_its_files(server):
+    page = server.client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "object-src 'none'" in policy
+    for src in re.findall(r'(?:src|href)="(/static/[^"]+)"', page.text):
+        response = server.client.get(src)
+        assert response.status_code == 200, src
+    assert "http" not in re.sub(r"https?://\S*openapi", "", page.text.split("<body")[0])
+    assert server.client.get("/static/nope.js").status_code == 404

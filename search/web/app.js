@@ -1,0 +1,369 @@
+// The search page: a client of the JSON API. All state lives in the URL
+// (/?q=...&faction=...&sort=...&page=...&from=...&to=...&doc=...), so views can be
+// bookmarked, shared and restored with the back button.
+
+const FACETS = ["region", "theme", "faction", "place", "country", "source"];
+const PER_PAGE = 10;
+const $ = (selector) => document.querySelector(selector);
+const el = (tag, props = {}, children = []) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children);
+  return node;
+};
+
+let inputAt = performance.now(); // when the user last asked for something
+let generation = 0; // answers to superseded requests are dropped
+
+// --- state and URL ---------------------------------------------------------------------------
+
+function readState() {
+  const params = new URLSearchParams(location.search);
+  const state = { q: params.get("q") || "", sort: params.get("sort") || "relevance",
+    page: Math.max(1, parseInt(params.get("page") || "1", 10) || 1),
+    from: params.get("from") || "", to: params.get("to") || "", doc: params.get("doc") || "",
+    filters: {} };
+  for (const name of FACETS) {
+    const values = params.getAll(name).filter(Boolean);
+    if (values.length) state.filters[name] = values;
+  }
+  return state;
+}
+
+function toParams(state, withDoc = true) {
+  const params = new URLSearchParams();
+  if (state.q) params.set("q", state.q);
+  for (const [name, values] of Object.entries(state.filters)) values.forEach((v) => params.append(name, v));
+  if (state.from) params.set("from", state.from);
+  if (state.to) params.set("to", state.to);
+  if (state.sort !== "relevance") params.set("sort", state.sort);
+  if (state.page > 1) params.set("page", String(state.page));
+  if (withDoc && state.doc) params.set("doc", state.doc);
+  return params;
+}
+
+// Typing refines one history entry ("Raq" -> "Raqqa"); a new query, a filter, a sort or a page
+// is a new entry, so the back button steps through searches, not keystrokes.
+function go(state, { typed = false } = {}) {
+  const url = "/?" + toParams(state).toString();
+  const previous = history.state;
+  const refine = typed && previous && previous.typed &&
+    (previous.q === "" || (state.q && (state.q.startsWith(previous.q) || previous.q.startsWith(state.q))));
+  const entry = { typed, q: state.q };
+  if (refine) history.replaceState(entry, "", url); else history.pushState(entry, "", url);
+  show(state);
+}
+
+// --- API -------------------------------------------------------------------------------------
+
+async function api(path, params) {
+  const response = await fetch(path + (params ? "?" + params.toString() : ""), { headers: { Accept: "application/json" } });
+  let body;
+  try { body = await response.json(); } catch { body = null; }
+  if (!response.ok) {
+    const message = body && body.error ? body.error.message : `the server answered ${response.status}`;
+    throw new Error(message);
+  }
+  return body;
+}
+
+// Article text comes from the API HTML-escaped with only <mark> added; refuse anything else.
+function setHTML(node, html) {
+  if (/</.test(html.replace(/<\/?mark>/g, ""))) node.textContent = html.replace(/<[^>]*>/g, "");
+  else node.innerHTML = html;
+}
+
+// --- rendering -------------------------------------------------------------------------------
+
+async function show(state) {
+  const mine = ++generation;
+  $("#q").value !== state.q && ($("#q").value = state.q);
+  $("#sort").value = state.sort;
+  const params = toParams(state, false);
+  params.set("per_page", String(PER_PAGE));
+  params.set("facets", FACETS.join(","));
+  params.set("facet_size", "12");
+  params.set("fragments", "2");
+  try {
+    const result = await api("/search", params);
+    if (mine !== generation) return;
+    $("#error").hidden = true;
+    renderStatus(result, state);
+    renderFilters(state);
+    renderHits(result);
+    renderFacets(result, state);
+    renderHistogram(result, state);
+    renderPager(result, state);
+    document.body.dataset.state = "ready";
+  } catch (error) {
+    if (mine !== generation) return;
+    $("#error").textContent = error.message;
+    $("#error").hidden = false;
+    $("#status").textContent = "";
+    $("#results").replaceChildren();
+    $("#pager").hidden = true;
+    document.body.dataset.state = "error";
+  }
+  window.lastRenderMs = Math.round(performance.now() - inputAt);
+  if (state.doc) openDocument(state.doc); else closeDocument(false);
+}
+
+function renderStatus(result, state) {
+  const status = $("#status");
+  const words = result.total === 1 ? "1 result" : `${result.total.toLocaleString("en")} results`;
+  status.replaceChildren(result.total ? `${words} (${result.took_ms} ms)` : "No results.");
+  if (result.suggestion) {
+    const link = el("a", { href: "?" + toParams({ ...state, q: result.suggestion.q, page: 1, doc: "" }), className: "suggestion",
+      textContent: result.suggestion.q });
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      inputAt = performance.now();
+      go({ ...state, q: result.suggestion.q, page: 1, doc: "" });
+    });
+    status.append(" Did you mean ", link, ` (${result.suggestion.total})?`);
+  }
+}
+
+function renderFilters(state) {
+  const chips = [];
+  for (const [name, values] of Object.entries(state.filters)) {
+    for (const value of values) {
+      chips.push(chip(`${name}: ${value}`, () => {
+        const filters = { ...state.filters, [name]: values.filter((v) => v !== value) };
+        if (!filters[name].length) delete filters[name];
+        return { ...state, filters, page: 1 };
+      }));
+    }
+  }
+  if (state.from || state.to) chips.push(chip(`dates: ${state.from || "…"} to ${state.to || "…"}`, () => ({ ...state, from: "", to: "", page: 1 })));
+  $("#filters").replaceChildren(...chips);
+  function chip(text, next) {
+    const button = el("button", { type: "button", textContent: text + " ×", title: "Remove this filter" });
+    button.addEventListener("click", () => { inputAt = performance.now(); go(next()); });
+    return button;
+  }
+}
+
+function renderHits(result) {
+  const items = result.hits.map((hit) => {
+    const link = el("a", { className: "title", href: "?doc=" + encodeURIComponent(hit.id) });
+    setHTML(link, hit.title_html || hit.title);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      go({ ...readState(), doc: hit.id });
+    });
+    const meta = [hit.date || "undated", hit.source, hit.author].filter(Boolean).join(" · ");
+    const tags = [...(hit.tags.faction || []), ...(hit.tags.place || [])].slice(0, 8)
+      .map((t) => el("li", { textContent: t }));
+    const snippets = ((hit.highlights && hit.highlights.body) || []).map((fragment) => {
+      const p = el("p", { className: "snippet" });
+      setHTML(p, "… " + fragment.html + " …");
+      return p;
+    });
+    const item = el("li", { className: "hit" }, [el("h2", {}, [link]), el("p", { className: "meta", textContent: meta }),
+      el("ul", { className: "tags", ariaLabel: "Factions and places" }, tags), ...snippets]);
+    item.dataset.id = hit.id;
+    return item;
+  });
+  $("#results").replaceChildren(...items);
+}
+
+function renderFacets(result, state) {
+  const sections = FACETS.map((name) => {
+    const facet = result.facets[name] || { values: [], truncated: false };
+    const list = el("ul", { role: "group", ariaLabel: name });
+    fillFacet(list, name, facet.values, state);
+    const filter = el("input", { type: "search", className: "facet-filter", placeholder: `Filter ${name}…`,
+      ariaLabel: `Filter the ${name} values` });
+    let timer;
+    filter.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const params = toParams(state, false);
+        params.set("prefix", filter.value);
+        params.set("size", "30");
+        try {
+          const answer = await api(`/facets/${name}`, params);
+          fillFacet(list, name, answer.values, state);
+        } catch (error) { /* the list keeps what it had */ }
+      }, 150);
+    });
+    const section = el("section", { className: "facet" }, [el("h3", { textContent: name }), filter, list]);
+    section.dataset.facet = name;
+    return section;
+  });
+  $("#facets").replaceChildren(...sections);
+}
+
+function fillFacet(list, name, values, state) {
+  const chosen = state.filters[name] || [];
+  const shown = [...values];
+  for (const value of chosen) if (!shown.some((v) => v.value === value)) shown.unshift({ value, count: 0 });
+  list.replaceChildren(...shown.map(({ value, count }) => {
+    const box = el("input", { type: "checkbox", value, checked: chosen.includes(value) });
+    box.dataset.facet = name;
+    box.addEventListener("change", () => {
+      inputAt = performance.now();
+      const current = readState();
+      const values = new Set(current.filters[name] || []);
+      box.checked ? values.add(value) : values.delete(value);
+      const filters = { ...current.filters, [name]: [...values] };
+      if (!values.size) delete filters[name];
+      go({ ...current, filters, page: 1, doc: "" });
+    });
+    return el("li", {}, [el("label", {}, [box, el("span", { className: "name", textContent: value }),
+      el("span", { className: "count", textContent: count.toLocaleString("en") })])]);
+  }));
+}
+
+function renderHistogram(result, state) {
+  const months = result.histogram.month || [];
+  const periods = months.length && months.length <= 36 ? months : result.histogram.year || [];
+  const top = Math.max(1, ...periods.map((p) => p.count));
+  const bars = periods.map(({ value, count }) => {
+    const bar = el("button", { type: "button", className: "bar", title: `${value}: ${count}`,
+      ariaLabel: `${value}: ${count} articles; show only these` });
+    bar.dataset.period = value;
+    bar.style.height = `${Math.max(4, Math.round((count / top) * 100))}%`;
+    bar.addEventListener("click", () => { inputAt = performance.now(); go({ ...state, from: value, to: value, page: 1, doc: "" }); });
+    return bar;
+  });
+  $("#histogram").replaceChildren(...bars);
+  const range = periods.length ? `${periods[0].value} to ${periods[periods.length - 1].value}` : "";
+  $("#histogram-range").textContent = periods.length ? `${range}, by ${periods === months ? "month" : "year"}` : "";
+}
+
+function renderPager(result, state) {
+  const pages = result.pages || 0;
+  $("#pager").hidden = pages <= 1;
+  $("#page-info").textContent = pages ? `Page ${state.page} of ${pages}` : "";
+  $("#prev").disabled = state.page <= 1;
+  $("#next").disabled = state.page >= pages;
+}
+
+// --- one document ----------------------------------------------------------------------------
+
+let openedFrom = null;
+
+async function openDocument(id) {
+  const view = $("#document");
+  try {
+    const doc = await api("/documents/" + encodeURIComponent(id));
+    setHTML(view.querySelector(".doc-title"), doc.title_html || doc.title);
+    view.querySelector(".doc-meta").textContent = [doc.date || "undated", doc.source, (doc.authors || []).join(", ")]
+      .filter(Boolean).join(" · ");
+    const tags = view.querySelector(".doc-tags");
+    tags.replaceChildren();
+    for (const [name, values] of Object.entries(doc.facets || {})) {
+      if (values.length) tags.append(el("dt", { textContent: name }), el("dd", { textContent: values.join(", ") }));
+    }
+    setHTML(view.querySelector(".doc-body"), doc.body_html || doc.body || "");
+    view.hidden = false;
+    if (!view.contains(document.activeElement)) { openedFrom = document.activeElement; view.focus(); }
+    const similar = await api(`/documents/${encodeURIComponent(id)}/similar`, new URLSearchParams({ size: "5" }));
+    $("#similar").replaceChildren(...similar.hits.map((hit) => {
+      const link = el("a", { href: "?doc=" + encodeURIComponent(hit.id), textContent: hit.title });
+      link.addEventListener("click", (event) => { event.preventDefault(); go({ ...readState(), doc: hit.id }); });
+      return el("li", {}, [link, el("span", { className: "meta", textContent: ` ${hit.date || "undated"}` })]);
+    }));
+  } catch (error) {
+    $("#error").textContent = error.message;
+    $("#error").hidden = false;
+  }
+}
+
+function closeDocument(navigate = true) {
+  const view = $("#document");
+  if (view.hidden) return;
+  view.hidden = true;
+  if (navigate) go({ ...readState(), doc: "" });
+  if (openedFrom && document.contains(openedFrom)) openedFrom.focus();
+}
+
+// --- search box and autocomplete ------------------------------------------------------------
+
+const box = $("#q");
+const suggestions = $("#suggestions");
+let searchTimer;
+let suggestTimer;
+let suggestGeneration = 0;
+
+function closeSuggestions() {
+  suggestions.hidden = true;
+  suggestions.replaceChildren();
+  box.setAttribute("aria-expanded", "false");
+  box.removeAttribute("aria-activedescendant");
+}
+
+function searchNow(q, typed) {
+  clearTimeout(searchTimer);
+  const state = readState();
+  if (q === state.q && !typed) return show(state);
+  go({ ...state, q, page: 1, doc: "" }, { typed });
+}
+
+async function suggest(text) {
+  const mine = ++suggestGeneration;
+  if (text.trim().length < 2 || text.length > 100) return closeSuggestions();
+  try {
+    const answer = await api("/suggest", new URLSearchParams({ q: text, size: "8" }));
+    if (mine !== suggestGeneration || box.value !== text) return;
+    suggestions.replaceChildren(...answer.suggestions.map((s, i) => {
+      const option = el("li", { role: "option", id: `suggestion-${i}` }, [
+        el("span", { textContent: s.text }), el("span", { className: "kind", textContent: `${s.kind} · ${s.count}` })]);
+      option.setAttribute("aria-selected", "false");
+      option.addEventListener("mousedown", (event) => { event.preventDefault(); choose(s.text); });
+      return option;
+    }));
+    const any = answer.suggestions.length > 0;
+    suggestions.hidden = !any;
+    box.setAttribute("aria-expanded", String(any));
+  } catch (error) { closeSuggestions(); }
+}
+
+function choose(text) {
+  const value = /\s/.test(text) ? `"${text}"` : text;
+  box.value = value;
+  closeSuggestions();
+  inputAt = performance.now();
+  searchNow(value, false);
+}
+
+box.addEventListener("input", () => {
+  inputAt = performance.now();
+  clearTimeout(searchTimer);
+  clearTimeout(suggestTimer);
+  const text = box.value;
+  searchTimer = setTimeout(() => searchNow(text, true), 200);
+  suggestTimer = setTimeout(() => suggest(text), 120);
+});
+
+box.addEventListener("keydown", (event) => {
+  const options = [...suggestions.querySelectorAll("[role=option]")];
+  const current = options.findIndex((o) => o.getAttribute("aria-selected") === "true");
+  if ((event.key === "ArrowDown" || event.key === "ArrowUp") && options.length && !suggestions.hidden) {
+    event.preventDefault();
+    const next = event.key === "ArrowDown" ? (current + 1) % options.length : (current - 1 + options.length) % options.length;
+    options.forEach((o, i) => o.setAttribute("aria-selected", String(i === next)));
+    box.setAttribute("aria-activedescendant", options[next].id);
+  } else if (event.key === "Enter") {
+    event.preventDefault();
+    if (current >= 0 && !suggestions.hidden) choose(options[current].firstChild.textContent);
+    else { closeSuggestions(); inputAt = performance.now(); searchNow(box.value, false); }
+  } else if (event.key === "Escape") {
+    if (!suggestions.hidden) { event.preventDefault(); closeSuggestions(); }
+  }
+});
+box.addEventListener("blur", () => setTimeout(closeSuggestions, 150));
+
+$("#search-form").addEventListener("submit", (event) => event.preventDefault());
+$("#sort").addEventListener("change", () => { inputAt = performance.now(); go({ ...readState(), sort: $("#sort").value, page: 1, doc: "" }); });
+$("#prev").addEventListener("click", () => { const s = readState(); go({ ...s, page: Math.max(1, s.page - 1), doc: "" }); });
+$("#next").addEventListener("click", () => { const s = readState(); go({ ...s, page: s.page + 1, doc: "" }); });
+$("#close-doc").addEventListener("click", () => closeDocument());
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && !$("#document").hidden && suggestions.hidden) closeDocument();
+});
+window.addEventListener("popstate", () => { inputAt = performance.now(); show(readState()); });
+
+history.replaceState({ typed: false, q: readState().q }, "", location.href);
+show(readState());
