@@ -19,6 +19,7 @@ import os
 import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -355,7 +356,8 @@ async def http_error(request: Request, error: HTTPException) -> Json:
 
 
 async def server_error(request: Request, error: Exception) -> Json:
-    log.exception("unhandled error on %s", request.url.path)
+    # %-encoded: a path holding a carriage return must not forge a log line
+    log.exception("unhandled error on %s %s", request.method, quote(request.url.path, safe="/"))
     body = {"error": {"code": "internal", "message": "internal error", "param": None}}
     return Json(body, status_code=500)
 

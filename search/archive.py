@@ -478,6 +478,7 @@ def _sample_word(title: str, aliases: set[str]) -> str | None:
         for match in _WORD.finditer(title)
         if not any(s < match.end() and match.start() < e for s, e in spans)
         and gazetteer.fold(match[0]) not in aliases
+        and len(match[0]) <= 100  # a query must stay within the query limits
     ]
     return max(words, key=len, default=None)
 

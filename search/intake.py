@@ -17,6 +17,7 @@ from search.errors import BadArticle, BadParameter, UnsupportedMediaType
 from search.files import MAX_ID_LENGTH, json_records, loads
 from search.index import Change, to_document
 from search.tagging import tag
+from search.text import clean
 
 JSON_TYPES = ("application/json",)
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -101,6 +102,13 @@ def change(record: object, path_id: str | None = None) -> Change:
             raise BadArticle(message, str(key)) from None
         if size > limit:
             raise BadArticle(f"field {key!r} is larger than {limit} bytes", str(key))
+    if path_id is not None and path_id != " ".join(clean(path_id).split()):
+        # a body id is cleaned like any text; a path id must already be clean, or an export
+        # would restore it under another id
+        message = (
+            "the id in the path has spaces at its ends or twice, control characters or Markdown"
+        )
+        raise BadArticle(message, "id")
     default_id = path_id or "doc-" + _digest(record)
     try:
         article = parse_record(record, default_id, origin="request")

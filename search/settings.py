@@ -27,6 +27,7 @@ class Setting:
     help: str
     secret: bool = False  # never printed or logged
     minimum: float = 1
+    maximum: float = math.inf
 
     @property
     def env(self) -> str:
@@ -47,8 +48,10 @@ class Setting:
         except ValueError:
             wanted = "a whole number" if kind is int else "a number"
             raise SettingError(f"{self.env}={raw!r}: expected {wanted}") from None
-        if not math.isfinite(value) or value < self.minimum:
-            raise SettingError(f"{self.env}={raw!r}: must be a number of at least {self.minimum:g}")
+        if not math.isfinite(value) or value < self.minimum or value > self.maximum:
+            raise SettingError(
+                f"{self.env}={raw!r}: must be a number from {self.minimum:g} to {self.maximum:g}"
+            )
         return value
 
 
@@ -58,7 +61,7 @@ SETTINGS = {
         Setting("config", None, "TOML file of settings (names as below, lower case)"),
         Setting("index", "index", "index folder"),
         Setting("host", "127.0.0.1", "address `search serve` listens on"),
-        Setting("port", 8000, "port `search serve` listens on"),
+        Setting("port", 8000, "port `search serve` listens on", maximum=65535),
         Setting("workers", 1, "worker processes of `search serve`"),
         Setting("log_level", "info", "debug, info, warning or error"),
         Setting("log_format", "plain", "plain, or json for one JSON object per line"),
@@ -154,6 +157,8 @@ def _config(path: str) -> dict:
             raise SettingError(f"config file {path}: {error.strerror}") from None
         except tomllib.TOMLDecodeError as error:
             raise SettingError(f"config file {path}: {error}") from None
+        except UnicodeDecodeError:
+            raise SettingError(f"config file {path}: not UTF-8") from None
         unknown = sorted(set(values) - set(SETTINGS) | ({"config"} & set(values)))
         if unknown:
             raise SettingError(f"config file {path}: unknown setting {unknown[0]!r}")

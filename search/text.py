@@ -71,10 +71,16 @@ def normalise(text: str) -> str:
 
 
 def strip_markdown(text: str) -> str:
-    """Markdown links become their text (`[South Front](#)` -> `South Front`), bold marks go."""
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_AUTOLINK.sub(r"\1", text)
-    return _MD_BOLD.sub(r"\2", text)
+    """Markdown links become their text (`[South Front](#)` -> `South Front`), bold marks go.
+    Repeated until nothing changes, so that nested marks (`[[a](b)](c)`) go too and cleaning
+    cleaned text changes nothing (an export re-indexes to the same text)."""
+    while True:
+        before = text
+        text = _MD_LINK.sub(r"\1", text)
+        text = _MD_AUTOLINK.sub(r"\1", text)
+        text = _MD_BOLD.sub(r"\2", text)
+        if text == before:
+            return text
 
 
 def clean(text: str) -> str:

@@ -338,3 +338,11 @@ def test_non_object_record_is_a_bad_article(record):
 def test_lone_surrogate_nested_in_an_object_is_a_bad_article(record):
     with pytest.raises(BadArticle):
         intake.change(record)
+
+
+@pytest.mark.parametrize("path_id", [" lead", "a  b", "**bold**", "[a](b)", "x\x01y", "tail "])
+def test_a_path_id_must_already_be_clean(path_id):
+    with pytest.raises(BadArticle) as caught:
+        intake.change({"title": "t", "body": "b"}, path_id)
+    assert caught.value.param == "id"
+    assert intake.change({"title": "t", "body": "b"}, "plain id-1").id == "plain id-1"

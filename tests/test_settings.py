@@ -90,14 +90,14 @@ def test_int_setting_below_its_minimum_is_rejected(monkeypatch, raw):
     monkeypatch.setenv("SEARCH_MAX_PER_PAGE", raw)
     with pytest.raises(SettingError, match="SEARCH_MAX_PER_PAGE") as caught:
         settings.get("max_per_page")
-    assert "at least 1" in str(caught.value)
+    assert "from 1 to" in str(caught.value)
 
 
 def test_float_setting_below_its_minimum_is_rejected(monkeypatch):
     monkeypatch.setenv("SEARCH_WRITE_WAIT", "-0.5")
     with pytest.raises(SettingError, match="SEARCH_WRITE_WAIT") as caught:
         settings.get("write_wait")
-    assert "at least 0" in str(caught.value)
+    assert "from 0 to" in str(caught.value)
 
 
 def test_setting_error_is_a_value_error():

@@ -22,3 +22,9 @@ def test_markdown_links_become_their_text():
 
 def test_clean_keeps_lines_and_collapses_spaces():
     assert clean("  a   b \n\n c\u00a0\u00a0d ") == "a b\n\nc d"
+
+
+def test_cleaning_cleaned_text_changes_nothing():
+    once = clean("Nested [[a](b)](c) **__x__** and [link](http://x)")
+    assert once == "Nested a x and link"
+    assert clean(once) == once
