@@ -475,6 +475,10 @@ def test_narrow_screen_has_no_horizontal_scroll(page):
 def test_screenshot_of_results(page):
     type_query(page, "Raqqa")
     wait_hits(page, 4, "Raqqa")
+    listbox = page.find_element(By.CSS_SELECTOR, "ul#suggestions")
+    if not is_hidden(listbox):  # the autocomplete list would cover the status and histogram
+        press(page, Keys.ESCAPE)
+        wait_for(page, lambda d: is_hidden(listbox), "Escape to close the suggestions")
     SCREENSHOT.parent.mkdir(exist_ok=True)
     SCREENSHOT.unlink(missing_ok=True)
     assert page.save_screenshot(str(SCREENSHOT))

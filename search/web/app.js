@@ -246,6 +246,7 @@ let openedFrom = null;
 
 async function openDocument(id) {
   const view = $("#document");
+  closeSuggestions();
   try {
     const doc = await api("/documents/" + encodeURIComponent(id));
     setHTML(view.querySelector(".doc-title"), doc.title_html || doc.title);
@@ -306,7 +307,7 @@ async function suggest(text) {
   if (text.trim().length < 2 || text.length > 100) return closeSuggestions();
   try {
     const answer = await api("/suggest", new URLSearchParams({ q: text, size: "8" }));
-    if (mine !== suggestGeneration || box.value !== text) return;
+    if (mine !== suggestGeneration || box.value !== text || document.activeElement !== box) return;
     suggestions.replaceChildren(...answer.suggestions.map((s, i) => {
       const option = el("li", { role: "option", id: `suggestion-${i}` }, [
         el("span", { textContent: s.text }), el("span", { className: "kind", textContent: `${s.kind} · ${s.count}` })]);
@@ -361,7 +362,11 @@ $("#prev").addEventListener("click", () => { const s = readState(); go({ ...s, p
 $("#next").addEventListener("click", () => { const s = readState(); go({ ...s, page: s.page + 1, doc: "" }); });
 $("#close-doc").addEventListener("click", () => closeDocument());
 document.addEventListener("keydown", (event) => {
-  if (event.key === "Escape" && !$("#document").hidden && suggestions.hidden) closeDocument();
+  // in the search box, Escape closes the suggestions first (its own handler)
+  if (event.key === "Escape" && !$("#document").hidden && (event.target !== box || suggestions.hidden)) {
+    closeSuggestions();
+    closeDocument();
+  }
 });
 window.addEventListener("popstate", () => { inputAt = performance.now(); show(readState()); });
 
