@@ -41,6 +41,7 @@ from search.index import (
     default_dir,
     live_generation,
     open_index,
+    point,
 )
 from search.query import View, build, docnums
 from search.query import search as run_search
@@ -248,13 +249,7 @@ def snapshot(root: Path | str | None, dest: Path | str) -> int:
         for path in target.iterdir():
             _fsync_file(path)
         _fsync_dir(target)
-        temp = dest / f".{POINTER}.{os.getpid()}"
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write(folder.name + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, dest / POINTER)
-        _fsync_dir(dest)
+        point(dest, folder.name)
         with open_index(dest).searcher() as searcher:
             return searcher.doc_count()
     except BaseException:

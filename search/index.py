@@ -205,19 +205,24 @@ def _switch(root: Path, folder: Path) -> None:
         prune = True
     except IndexDamagedError:
         previous, prune = None, False
-    temp = root / f".{POINTER}.{os.getpid()}"
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(folder.name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, root / POINTER)
-    _fsync_dir(root)
+    point(root, folder.name)
     if not prune:
         return
     keep = {folder.name, previous.name if previous else None}
     for stale in root.glob("gen-*"):
         if stale.name not in keep and _GENERATION.match(stale.name):
             shutil.rmtree(stale, ignore_errors=True)
+
+
+def point(root: Path, name: str) -> None:
+    """Make `root`/CURRENT name the generation `name`, atomically and durably."""
+    temp = root / f".{POINTER}.{os.getpid()}"
+    with open(temp, "w", encoding="utf-8") as handle:
+        handle.write(name + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, root / POINTER)
+    _fsync_dir(root)
 
 
 def _fsync_dir(folder: Path) -> None:

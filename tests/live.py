@@ -97,3 +97,15 @@ def build_seeds(folder: Path) -> Path:
         capture_output=True,
     )
     return folder
+
+
+def run(*args, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """`python -m search ARGS` as a user runs it; output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "search", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=300,
+    )

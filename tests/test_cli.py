@@ -8,19 +8,9 @@ import pytest
 
 from search.cli import parser
 from search.index import open_index
+from tests.live import run
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def run(*args, env=None):
-    return subprocess.run(
-        [sys.executable, "-m", "search", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=300,
-    )
 
 
 def test_index_seeds_then_again_replaces(tmp_path):

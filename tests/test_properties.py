@@ -33,9 +33,10 @@ from search.articles import Article, ArticleError, parse_record, parse_text
 from search.compiler import MAX_EXPANSION, Compiler
 from search.errors import QuerySyntaxError
 from search.query import View, search
-from search.querylang import MAX_LENGTH, All, And, Not, Or, Phrase, Word, parse, render
+from search.querylang import MAX_LENGTH, And, Not, Or, Phrase, Word, parse, render
 from search.request import SearchRequest
 from search.tagging import tag
+from tests.test_querylang import strip
 
 # derandomized: the same examples on every run; deadline: a hang detector, nothing finer
 PROPERTY = settings(
@@ -46,18 +47,6 @@ PROPERTY = settings(
 )
 # examples that build an index: a loaded machine must not turn a slow commit into a failure
 WITH_INDEX = settings(PROPERTY, deadline=None)
-
-
-def strip(node):
-    """The same tree with every offset set to 0, to compare trees parsed from other text."""
-    if isinstance(node, Word | Phrase):
-        return dataclasses.replace(node, start=0)
-    if isinstance(node, Not):
-        return Not(strip(node.node))
-    if isinstance(node, And | Or):
-        return type(node)(tuple(strip(n) for n in node.nodes))
-    assert isinstance(node, All)
-    return node
 
 
 def leaves(node) -> list[Word | Phrase]:
