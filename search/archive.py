@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
 import shutil
 import tomllib
@@ -36,9 +35,9 @@ from search.index import (
     IndexNotFoundError,
     WriteLock,
     _cancel,
-    _fsync_dir,
     _sync,
     default_dir,
+    fsync_path,
     live_generation,
     open_index,
     point,
@@ -247,8 +246,8 @@ def snapshot(root: Path | str | None, dest: Path | str) -> int:
             for name in _toc_files(folder):
                 shutil.copyfile(folder / name, target / name)
         for path in target.iterdir():
-            _fsync_file(path)
-        _fsync_dir(target)
+            fsync_path(path)
+        fsync_path(target)
         point(dest, folder.name)
         with open_index(dest).searcher() as searcher:
             return searcher.doc_count()
@@ -262,14 +261,6 @@ def snapshot(root: Path | str | None, dest: Path | str) -> int:
                 else:
                     path.unlink(missing_ok=True)
         raise
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 # --- check -----------------------------------------------------------------------------------

@@ -222,11 +222,12 @@ def point(root: Path, name: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(temp, root / POINTER)
-    _fsync_dir(root)
+    fsync_path(root)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder's entries, to the disk."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -319,16 +320,12 @@ def _sync(folder: Path) -> None:
         if path.name in synced or not path.is_file():
             continue
         try:
-            fd = os.open(path, os.O_RDONLY)
+            fsync_path(path)
         except FileNotFoundError:  # removed by the merge of this commit
             continue
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         if not path.name.endswith(".toc"):  # the TOC is rewritten at each commit
             synced.add(path.name)
-    _fsync_dir(folder)
+    fsync_path(folder)
 
 
 _SYNCED: dict[Path, set[str]] = {}  # generation folder -> segment files already synced
