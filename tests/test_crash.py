@@ -13,21 +13,12 @@ import sys
 import threading
 import time
 
-import pytest
-
 from search.index import current_generation, open_index
 from tests import loadgen
-from tests.live import ROOT, Server, build_seeds
+from tests.live import ROOT, Server
 
 KEY = "crash-test-key"
 KILLS = int(os.environ.get("CRASH_TEST_KILLS", "3"))
-
-
-@pytest.fixture
-def index(tmp_path):
-    folder = tmp_path / "ix"
-    build_seeds(folder)
-    return folder
 
 
 def stored_ids(folder) -> list[str]:

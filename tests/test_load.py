@@ -10,20 +10,12 @@ import sys
 import threading
 
 import httpx
-import pytest
 
 from tests import loadgen
-from tests.live import ROOT, Server, build_seeds
+from tests.live import ROOT, Server
 
 KEY = "load-test-key"
 SECONDS = float(os.environ.get("LOAD_TEST_SECONDS", "8"))
-
-
-@pytest.fixture
-def index(tmp_path):
-    folder = tmp_path / "ix"
-    build_seeds(folder)
-    return folder
 
 
 def documents(client: httpx.Client) -> int:

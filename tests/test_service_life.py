@@ -24,20 +24,6 @@ from tests.live import ROOT, Server, run
 KEY = "life-key"
 
 
-@pytest.fixture(scope="module")
-def seeds_index(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("life") / "ix"
-    assert run("index", "seeds", "--index", folder, "-q").returncode == 0
-    return folder
-
-
-@pytest.fixture
-def index(seeds_index, tmp_path):
-    copy = tmp_path / "ix"
-    shutil.copytree(seeds_index, copy)
-    return copy
-
-
 # --- settings ---------------------------------------------------------------------------------
 
 

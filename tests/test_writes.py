@@ -12,24 +12,10 @@ import httpx
 import pytest
 
 from search.index import WriteLock
-from tests.live import Server, build_seeds
+from tests.live import Server
 
 KEY = "test-key-0123456789"
 AUTH = {"Authorization": f"Bearer {KEY}"}
-
-
-@pytest.fixture(scope="module")
-def seeds_index(tmp_path_factory):
-    index = tmp_path_factory.mktemp("seeds") / "ix"
-    build_seeds(index)
-    return index
-
-
-@pytest.fixture
-def index(seeds_index, tmp_path):
-    copy = tmp_path / "ix"
-    shutil.copytree(seeds_index, copy)
-    return copy
 
 
 LIMITS = {
