@@ -127,9 +127,11 @@ def writer(
     name: str,
     seed: int,
     tolerate_transport_errors: bool = False,
+    only_add: bool = False,
 ) -> None:
-    """POST batches of new articles, PUT replacements and DELETE own articles at random,
-    recording in the ledger what the server acknowledged (and what got no answer)."""
+    """POST batches of new articles, PUT replacements and DELETE own articles at random
+    (`only_add`: POST only, so the document count only grows), recording in the ledger what
+    the server acknowledged (and what got no answer)."""
     rng = random.Random(seed)
     mine: list[str] = []
     counter = 0
@@ -138,7 +140,7 @@ def writer(
         while not stop.is_set():
             roll = rng.random()
             started = time.perf_counter()
-            if roll < 0.6 or len(mine) < 3:
+            if only_add or roll < 0.6 or len(mine) < 3:
                 changes = []
                 for _ in range(rng.randint(1, 5)):
                     counter += 1
