@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
-from nltk.tokenize import RegexpTokenizer
-
 KINDS = ("faction", "place", "country", "theme")
-_WORDS = RegexpTokenizer(r"[^\W_]+")
+# Runs of letters and digits. Plain `re`, not nltk's RegexpTokenizer: nltk 3.9 wraps every
+# pattern in a wall-clock timeout check that tripled the time of tokenising a body, and this
+# pattern is linear anyway.
+_WORDS = re.compile(r"[^\W_]+")
 _GAP = re.compile(r"[\s\-'\u2019.]{1,3}")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _MARKS = dict.fromkeys(i for i in range(0x300, 0x370)) | {0x2BE: None, 0x2BF: None, 0x2BB: None}
@@ -72,8 +73,8 @@ def slugify(name: str) -> str:
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the word tokens of a text (nltk regexp tokeniser)."""
-    return list(_WORDS.span_tokenize(text))
+    """Character spans of the word tokens of a text."""
+    return [match.span() for match in _WORDS.finditer(text)]
 
 
 @dataclass(frozen=True)
@@ -120,37 +121,53 @@ class Matcher:
     ) -> list[Mention]:
         """Mentions in `text`, given its word spans and their folded forms. `relaxed` (for
         queries) lets acronyms of three letters or more match in any case."""
-        found: list[Mention] = []
-        index, count = 0, len(keys)
-        while index < count:
-            match = self._longest(text, spans, keys, index, relaxed)
-            if match is None:
-                index += 1
+        by_kind = self.find_kinds(text, spans, keys, relaxed)
+        return sorted((m for found in by_kind.values() for m in found), key=lambda m: m.start)
+
+    def find_kinds(
+        self, text: str, spans, keys: list[str], relaxed: bool = False, kinds=None
+    ) -> dict[str, list[Mention]]:
+        """Mentions of each kind (all the trie holds, or `kinds`), leftmost-longest within a
+        kind; kinds may overlap. One walk of the trie per word serves every kind."""
+        found: dict[str, list[Mention]] = {kind: [] for kind in kinds or ()}
+        resume: dict[str, int] = {}  # kind -> first word a mention of it may start at
+        root, count = self._root, len(keys)
+        for index in range(count):
+            node = root.get(keys[index])
+            if node is None:
                 continue
-            last = index + len(match.keys) - 1
-            end = spans[last][1]
-            if match.dot and text.startswith(".", end):
-                end += 1
-            written = tuple(text[s:e] for s, e in spans[index : last + 1])
-            loose = match.exact is not None and written != match.exact
-            found.append(Mention(match.entity, spans[index][0], end, index, loose))
-            index = last + 1
+            for kind, (match, last) in self._longest(text, spans, keys, index, relaxed, node):
+                if resume.get(kind, 0) > index or (kinds is not None and kind not in found):
+                    continue
+                end = spans[last][1]
+                if match.dot and text.startswith(".", end):
+                    end += 1
+                written = tuple(text[s:e] for s, e in spans[index : last + 1])
+                loose = match.exact is not None and written != match.exact
+                mention = Mention(match.entity, spans[index][0], end, index, loose)
+                found.setdefault(kind, []).append(mention)
+                resume[kind] = last + 1
         return found
 
-    def _longest(self, text: str, spans, keys, index: int, relaxed: bool) -> _Alias | None:
-        """The longest alias starting at word `index`, walking the trie word by word."""
-        node = self._root.get(keys[index])
-        best, last = None, index
+    def _longest(self, text: str, spans, keys, index: int, relaxed: bool, node):
+        """For each kind, the longest alias starting at word `index` (whose trie node is
+        `node`), walking the trie word by word: (kind, (alias, last word)) pairs."""
+        best: dict[str, tuple[_Alias, int]] = {}
+        last = index
         while node is not None:
+            taken = set()
             for alias in node.get(self._END, ()):
+                kind = alias.entity.kind
+                if kind in taken:
+                    continue  # the first acceptable alias of a kind at a node wins
                 if alias.exact is None or _exact(alias, text, spans, index, last, relaxed):
-                    best = alias
-                    break
+                    best[kind] = (alias, last)
+                    taken.add(kind)
             last += 1
             if last >= len(keys) or not _GAP.fullmatch(text, spans[last - 1][1], spans[last][0]):
                 break
             node = node.get(keys[last])
-        return best
+        return best.items()
 
 
 def _exact(alias: _Alias, text: str, spans, first: int, last: int, relaxed: bool) -> bool:
@@ -178,7 +195,8 @@ class Gazetteer:
     """Every entity by kind and name, a matcher per kind, and theme thresholds."""
 
     entities: dict[str, dict[str, Entity]]
-    matchers: dict[str, Matcher]
+    matchers: dict[str, Matcher]  # one per kind, to list a kind's aliases
+    matcher: Matcher  # every kind in one trie, to find them all in one pass
     theme_min: dict[str, int]
 
     def get(self, kind: str, name: str) -> Entity | None:
@@ -235,6 +253,7 @@ def load() -> Gazetteer:
     }
     entities: dict[str, dict[str, Entity]] = {kind: {} for kind in KINDS}
     matchers: dict[str, Matcher] = {}
+    every: list[tuple[str, Entity]] = []
     for kind, items in sources.items():
         aliases: list[tuple[str, Entity]] = []
         for item in items:
@@ -245,9 +264,10 @@ def load() -> Gazetteer:
             own = [] if kind == "theme" else [entity.name]
             aliases += [(alias, entity) for alias in dict.fromkeys([*own, *words])]
         matchers[kind] = Matcher(aliases)
+        every += aliases
     _check(entities)
     theme_min = {item["name"]: int(item.get("min_mentions", 2)) for item in sources["theme"]}
-    return Gazetteer(entities, matchers, theme_min)
+    return Gazetteer(entities, matchers, Matcher(every), theme_min)
 
 
 def _check(entities: dict[str, dict[str, Entity]]) -> None:
@@ -284,7 +304,7 @@ def _matches(text: str, kinds, relaxed: bool = False):
     gaz = load()
     spans = word_spans(text)
     keys = [fold(text[s:e]) for s, e in spans]
-    return spans, {k: gaz.matchers[k].find(text, spans, keys, relaxed) for k in kinds}
+    return spans, gaz.matcher.find_kinds(text, spans, keys, relaxed, kinds)
 
 
 @lru_cache(maxsize=64)
