@@ -86,6 +86,12 @@ SETTINGS = {
         Setting("max_expansion", 256, "words and facet values the prefixes of one query expand to"),
         Setting("max_per_page", 100, "hits per page"),
         Setting(
+            "cache_size",
+            256,
+            "recent /search answers each worker keeps until the index changes; 0: none",
+            minimum=0,
+        ),
+        Setting(
             "commit_docs",
             5000,
             "`search index` into a live index commits after this many documents...",
@@ -94,6 +100,13 @@ SETTINGS = {
             "commit_seconds",
             5.0,
             "...or seconds, letting the server's writes take the lock in between",
+            minimum=0,
+        ),
+        Setting(
+            "index_jobs",
+            0,
+            "processes that tag and index a new build (`search index` into a new index or "
+            "with --rebuild); 0: one per core",
             minimum=0,
         ),
         Setting("write_queue", 64, "write requests waiting in one worker; more answers 503"),

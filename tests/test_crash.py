@@ -132,11 +132,14 @@ def test_kill_9_of_a_rebuild_leaves_the_previous_index_live(index, tmp_path):
     before = sorted(stored_ids(index))
     generation = current_generation(index)
     big, small = tmp_path / "big.jsonl", tmp_path / "small.jsonl"
-    corpus(big, 2000)
+    corpus(big, 5000)
     corpus(small, 400)
     for _ in range(2):
         process = start_indexing(big, index, "--rebuild")
-        time.sleep(1.5)
+        deadline = time.monotonic() + 30
+        while len(list(index.glob("gen-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the new generation exists: the build has begun
+        time.sleep(0.5)
         assert process.poll() is None, "the rebuild ended before it could be killed"
         process.send_signal(signal.SIGKILL)
         process.wait()

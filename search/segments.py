@@ -1,0 +1,174 @@
+"""Build a fresh index on every core: worker processes tag and index batches of articles,
+each into its own Whoosh segment, and one commit lists all the segments.
+
+Whoosh's own multiprocessing writer analyses in parallel but merges every sub-segment in
+the parent, serially (1.15x on 2 cores); here nothing is merged, the segments go into the
+table of contents as they are (Whoosh merges them later, as it does any small segments).
+Parsing stays in the parent, in input order, so problems and duplicate ids are reported as
+in a serial run. Batches go to the workers in turn, so a build is deterministic: the same
+input gives the same segments and document numbers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import traceback
+from collections.abc import Callable
+
+from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
+
+from search.articles import Article
+from search.tagging import tag
+
+BATCH = 100  # articles per message to a worker: large enough that pickling them is cheap
+START = 4 * BATCH  # fewer articles than this are indexed in-process: forking costs more
+
+
+class WorkerFailed(RuntimeError):
+    """An indexing worker raised or died; the build is abandoned."""
+
+
+class ParallelBuild:
+    """Feeds articles to `jobs` worker processes writing segments into `folder`'s index.
+    Workers start at the START-th article; before that, `pending` holds the articles."""
+
+    def __init__(self, folder: str, jobs: int, limitmb: int, to_document: Callable) -> None:
+        self.folder, self.jobs, self.limitmb, self.to_document = folder, jobs, limitmb, to_document
+        self.pending: list[Article] = []
+        self.workers: list = []
+        self.inboxes: list = []
+        self.results = None
+        self.turn = 0
+        self.batch: list[Article] = []
+
+    @property
+    def started(self) -> bool:
+        return bool(self.workers)
+
+    def add(self, article: Article) -> None:
+        if not self.started:
+            self.pending.append(article)
+            if len(self.pending) >= START:
+                self._start()
+            return
+        self.batch.append(article)
+        if len(self.batch) >= BATCH:
+            self._send(self.batch)
+            self.batch = []
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("fork")  # workers inherit the loaded gazetteer
+        self.results = context.Queue()
+        for number in range(self.jobs):
+            inbox = context.Queue(maxsize=4)  # bounded: the parent cannot run far ahead
+            args = (self.folder, inbox, self.results, number, self.limitmb, self.to_document)
+            args += (os.getpid(),)
+            worker = context.Process(target=_work, args=args, daemon=True)
+            worker.start()
+            self.workers.append(worker)
+            self.inboxes.append(inbox)
+        pending, self.pending = self.pending, []
+        for start in range(0, len(pending), BATCH):
+            self._send(pending[start : start + BATCH])
+
+    def _send(self, item) -> None:
+        number = self.turn % self.jobs
+        self.turn += item is not None
+        while True:
+            try:
+                self.inboxes[number].put(item, timeout=1)
+                return
+            except queue.Full:
+                self._check(number)
+
+    def _check(self, number: int) -> None:
+        worker = self.workers[number]
+        if not worker.is_alive():
+            raise WorkerFailed(f"indexing worker {number} died (exit code {worker.exitcode})")
+
+    def finish(self) -> list:
+        """Wait for the workers; their segments in worker order (empty ones left out)."""
+        if self.batch:
+            self._send(self.batch)
+            self.batch = []
+        for number in range(self.jobs):
+            self.turn = number
+            self._send(None)
+        segments: dict[int, object] = {}
+        while len(segments) < self.jobs:
+            try:
+                number, failure, segment = self.results.get(timeout=1)
+            except queue.Empty:
+                for number in range(self.jobs):
+                    if number not in segments:
+                        self._check(number)
+                continue
+            if failure:
+                raise WorkerFailed(f"indexing worker {number} failed:\n{failure}")
+            segments[number] = segment
+        for worker in self.workers:
+            worker.join()
+        return [segments[n] for n in sorted(segments) if segments[n] is not None]
+
+    def cancel(self) -> None:
+        for worker in self.workers:
+            if worker.is_alive():
+                worker.kill()
+        for worker in self.workers:
+            worker.join()
+        for inbox in self.inboxes:
+            # batches still buffered for a killed worker: never wait at exit to send them
+            inbox.cancel_join_thread()
+            inbox.close()
+
+
+def _next(inbox, parent: int):
+    """The next batch; a worker whose parent died (killed mid-build) stops, rather than
+    wait forever on a queue nobody feeds."""
+    while True:
+        try:
+            return inbox.get(timeout=1)
+        except queue.Empty:
+            if os.getppid() != parent:
+                os._exit(1)
+
+
+def _work(folder, inbox, results, number, limitmb, to_document, parent) -> None:
+    """A worker: index every batch from `inbox` into a new segment, then send the segment
+    (None if it got no article) or the error."""
+    writer = None
+    try:
+        ix = whoosh_index.open_dir(folder)
+        # _lk=False: the parent holds the index's write lock for the whole build
+        writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+        for _, field in writer.schema.items():
+            if hasattr(field, "reset"):
+                field.reset()
+        while (batch := _next(inbox, parent)) is not None:
+            for article in batch:
+                writer.add_document(**to_document(tag(article)))
+        # Not writer.commit() or cancel(): both remove the temporary folder, which the
+        # parent and the other workers share. The parent's commit removes it at the end, and
+        # the files of an empty segment, which no table of contents names.
+        if writer.doc_count():
+            segment = writer._finalize_segment()
+        else:
+            writer._close_segment()
+            segment = None
+        results.put((number, None, segment))
+    except BaseException:
+        results.put((number, traceback.format_exc(), None))
+
+
+def commit(writer: SegmentWriter, segments: list) -> None:
+    """Commit `writer` (the parent's, holding the lock, with whatever it indexed itself) and
+    the workers' segments in one table of contents: readers see all of them or none."""
+    if writer._added:
+        segments = [*segments, writer._finalize_segment()]
+    else:
+        writer._close_segment()
+    writer._commit_toc(segments)
+    writer._finish()
