@@ -1,6 +1,7 @@
 """HTML-safe highlights: fragments of stored text with <mark> around matched words only.
 
-Matches come from re-analysing the stored text with the index analyzer, so an entity token
+Matches come from the character spans the index stores with each posting (or, for an index
+without them, from analysing the stored text again), so an entity token
 (`faction:islamic-state`) marks the words the article wrote (`Daesh`). Every fragment is
 returned as HTML (article text escaped) and as data: its plain text, its offset in the field,
 and the matched ranges within it.
@@ -43,16 +44,45 @@ class Fragment:
 
 
 def match_ranges(text: str, terms: set[str]) -> list[tuple[int, int]]:
-    """Character ranges of the tokens of `text` that are among `terms`, merged."""
+    """Character ranges of the tokens of `text` that are among `terms`, merged (for an
+    index without stored character spans)."""
     if not terms or not text:
         return []
-    spans = sorted(
+    return merge(
         (token.startchar, token.endchar)
         for token in _ANALYZER(text, chars=True, mode="index", removestops=False)
         if token.text in terms
     )
+
+
+def stored_ranges(reader, field: str, terms: set[str], docnums: list[int]) -> dict[int, list]:
+    """docnum -> merged character ranges of `terms` in `field`, read from the postings'
+    stored spans: one posting cursor per term walks the (few) documents in order. None when
+    the field keeps no spans (an index built before they were stored)."""
+    if not reader.schema[field].format.supports("characters"):
+        return None
+    spans: dict[int, list[tuple[int, int]]] = {docnum: [] for docnum in docnums}
+    wanted = sorted(spans)
+    for text in terms:
+        if (field, text) not in reader:
+            continue
+        cursor = reader.postings(field, text)
+        for docnum in wanted:
+            if not cursor.is_active():
+                break
+            if cursor.id() < docnum:
+                cursor.skip_to(docnum)
+                if not cursor.is_active():
+                    break
+            if cursor.id() == docnum:
+                spans[docnum] += [(s, e) for _, s, e in cursor.value_as("characters")]
+    return {docnum: merge(found) for docnum, found in spans.items()}
+
+
+def merge(spans) -> list[tuple[int, int]]:
+    """Sorted, overlapping spans joined."""
     merged: list[list[int]] = []
-    for start, end in spans:
+    for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
@@ -60,15 +90,19 @@ def match_ranges(text: str, terms: set[str]) -> list[tuple[int, int]]:
     return [(start, end) for start, end in merged]
 
 
-def whole(text: str, terms: set[str]) -> Fragment:
-    """The whole text (a title) with its matches."""
-    return Fragment(text, 0, tuple(match_ranges(text, terms)))
+def whole(text: str, terms: set[str], ranges=None) -> Fragment:
+    """The whole text (a title) with its matches (`ranges` when known, else found)."""
+    return Fragment(text, 0, tuple(match_ranges(text, terms) if ranges is None else ranges))
 
 
-def fragments(text: str, terms: set[str], count: int = 3, size: int = 160) -> list[Fragment]:
+def fragments(
+    text: str, terms: set[str], count: int = 3, size: int = 160, ranges=None
+) -> list[Fragment]:
     """Up to `count` fragments of about `size` characters around the densest matches, in text
-    order. With no match, the opening of the text, so a hit always shows something."""
-    ranges = match_ranges(text, terms)
+    order. With no match, the opening of the text, so a hit always shows something.
+    `ranges`: the matches when known (stored_ranges), else they are found in the text."""
+    if ranges is None:
+        ranges = match_ranges(text, terms)
     if not ranges:
         return [_cut(text, 0, size, [], [])] if text and count else []
     windows = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import html
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -17,7 +17,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.searching import Searcher
 
-from search import facets, gazetteer, highlight
+from search import facets, gazetteer, highlight, matchset
 from search.compiler import Compiler, resolve_facet_values, stems, term_text
 from search.errors import NotFound
 from search.index import FACETS
@@ -31,17 +31,49 @@ _UNDATED = 2**64 - 1  # what Whoosh's date column holds for a document without a
 class View:
     """A searcher and what is derived from it, valid until the index changes."""
 
-    def __init__(self, searcher: Searcher) -> None:
+    def __init__(self, searcher: Searcher, cache_size: int = 0) -> None:
         self.searcher = searcher
         self.values = facets.ValueArrays(searcher)
         self._totals: dict[str, Counter[str]] = {}
+        self._live: set[int] | None = None
+        # Recent answers, by request: a frontend asks the same thing again (back button,
+        # paging back, another user). Kept per View, so a change of the index empties it.
+        self._recent: OrderedDict = OrderedDict()
+        self._cache_size = cache_size
+
+    def recall(self, key):
+        """The answer remembered for `key`, or None."""
+        found = self._recent.get(key)
+        if found is not None:
+            self._recent.move_to_end(key)
+        return found
+
+    def remember(self, key, answer) -> None:
+        """Keep `answer` for `key`, forgetting the least recently used beyond cache_size."""
+        if self._cache_size:
+            self._recent[key] = answer
+            self._recent.move_to_end(key)
+            while len(self._recent) > self._cache_size:
+                self._recent.popitem(last=False)
 
     def totals(self, field: str) -> Counter[str]:
         """Live documents per value of a facet in the whole index, computed once."""
         if field not in self._totals:
-            live = self.searcher.reader().all_doc_ids()
-            self._totals[field] = facets.count(self.values(field), live)
+            self._totals[field] = facets.count(self.values(field), self.live())
         return self._totals[field]
+
+    def live(self) -> set[int]:
+        """The document numbers not deleted, computed once."""
+        if self._live is None:
+            self._live = set(self.searcher.reader().all_doc_ids())
+        return self._live
+
+    def count(self, field: str, docs: set[int]) -> Counter[str]:
+        """Values of a facet among `docs`. When they are most of the index, the totals less
+        the count of the rest: a broad query costs at most half the index."""
+        if len(docs) * 2 <= len(self.live()):
+            return facets.count(self.values(field), docs)
+        return self.totals(field) - facets.count(self.values(field), self.live() - docs)
 
     def close(self) -> None:
         self.searcher.close()
@@ -119,7 +151,10 @@ def day(stored) -> str | None:
     return date.date().isoformat() if date else None
 
 
-def hit_json(stored: dict, score: float | None, terms, request: SearchRequest) -> dict:
+def hit_json(stored: dict, score: float | None, terms, request: SearchRequest, ranges=None) -> dict:
+    """One hit of the answer. `ranges`: field -> its matched character ranges, when the
+    index stored them (see highlight.stored_ranges)."""
+    ranges = ranges or {}
     tags = {name: split(stored.get(name)) for name in FACETS}
     hit = {
         "id": stored["id"],
@@ -136,11 +171,17 @@ def hit_json(stored: dict, score: float | None, terms, request: SearchRequest) -
         title = stored.get("title", "")
         body = stored.get("body", "")
         hit["highlights"] = {
-            "title": highlight.whole(title, terms.get("title", set())).to_json(),
+            "title": highlight.whole(
+                title, terms.get("title", set()), ranges.get("title")
+            ).to_json(),
             "body": [
                 f.to_json()
                 for f in highlight.fragments(
-                    body, terms.get("body", set()), request.fragments, request.fragment_size
+                    body,
+                    terms.get("body", set()),
+                    request.fragments,
+                    request.fragment_size,
+                    ranges.get("body"),
                 )
             ],
         }
@@ -163,10 +204,14 @@ def search(view: View, request: SearchRequest) -> dict:
         results = searcher.search(
             query, limit=offset + request.per_page, sortedby=_sort(request.sort)
         )
-        for index in range(offset, min(offset + request.per_page, results.scored_length())):
-            stored = results[index].fields()
+        page = range(offset, min(offset + request.per_page, results.scored_length()))
+        numbers = [results.docnum(index) for index in page]
+        spans = _spans(searcher, terms, numbers) if request.highlight else {}
+        for index, docnum in zip(page, numbers, strict=True):
+            stored = searcher.stored_fields(docnum)
             score = round(results.score(index), 4) if relevance else None
-            hits.append(hit_json(stored, score, terms, request))
+            ranges = {field: found[docnum] for field, found in spans.items()}
+            hits.append(hit_json(stored, score, terms, request, ranges))
     answer = {
         "total": total,
         "took_ms": 0.0,
@@ -183,29 +228,40 @@ def search(view: View, request: SearchRequest) -> dict:
     return answer
 
 
-def docnums(view: View, query: wq.Query) -> list[int]:
-    return list(view.searcher.docs_for_query(query))
+def _spans(searcher: Searcher, terms: dict[str, set[str]], numbers: list[int]) -> dict:
+    """field -> docnum -> matched character ranges of the page's hits, from the postings;
+    a field without stored spans is left out (its highlights analyse the text)."""
+    reader = searcher.reader()
+    out = {}
+    for field in ("title", "body"):
+        found = highlight.stored_ranges(reader, field, terms.get(field, set()), numbers)
+        if found is not None:
+            out[field] = found
+    return out
 
 
-def facet_counts(view: View, request: SearchRequest, docs: list[int]) -> dict:
+def docnums(view: View, query: wq.Query) -> set[int]:
+    return matchset.matching(view.searcher, query, view.live)
+
+
+def facet_counts(view: View, request: SearchRequest, docs: set[int]) -> dict:
     """Disjunctive counts: a facet's counts ignore that facet's own filter. `docs`: the
     matches of the whole request."""
     filtered = {name for name, _ in request.filters}
     out = {}
     for name in request.facets:
         among = docnums(view, build(view, request, skip=name)[0]) if name in filtered else docs
-        out[name] = facets.ranked(facets.count(view.values(name), among), request.facet_size)
+        out[name] = facets.ranked(view.count(name, among), request.facet_size)
     return out
 
 
-def date_histogram(view: View, request: SearchRequest, docs: list[int]) -> dict:
+def date_histogram(view: View, request: SearchRequest, docs: set[int]) -> dict:
     """Matching articles per month and per year, ignoring the from/to filter so a frontend
     can show the whole timeline and let the user pick a range. `docs`: the request's matches."""
     if request.date_from or request.date_to:
         docs = docnums(view, build(view, request, skip="date")[0])
     return {
-        interval: facets.histogram(facets.count(view.values(interval), docs))
-        for interval in ("year", "month")
+        interval: facets.histogram(view.count(interval, docs)) for interval in ("year", "month")
     }
 
 
@@ -237,7 +293,6 @@ def suggestion(view: View, request: SearchRequest) -> dict | None:
     the closest word of the index vocabulary. None when nothing better is found."""
     reader = view.searcher.reader()
     words = _words(parse(request.q))
-    corrector = view.searcher.corrector("body")
     text, changed = request.q, False
     for word in sorted(words, key=lambda w: -w.start):
         known = any(reader.doc_frequency("body", s) for s in stems(word.text))
@@ -249,10 +304,9 @@ def suggestion(view: View, request: SearchRequest) -> dict | None:
         if close:
             better = _alias_words()[close[0]]
         else:
-            found = [s for s in corrector.suggest(folded, limit=3) if ":" not in s]
-            if not found:
+            better = _closest_word(reader, folded)
+            if better is None:
                 continue
-            better = found[0]
         text = text[: word.start] + better + text[word.start + len(word.text) :]
         changed = True
     if not changed:
@@ -264,6 +318,20 @@ def suggestion(view: View, request: SearchRequest) -> dict | None:
         ),
     )
     return {"q": text, "total": len(docnums(view, query))}
+
+
+def _closest_word(reader, word: str) -> str | None:
+    """The index word within two edits of `word`, most frequent first, as Whoosh's
+    corrector ranks them. Asked of each segment: Whoosh's multi-segment reader has no
+    automaton and measures the distance to every word of the lexicon (a second per query
+    at 10,000 articles in two segments)."""
+    found = set()
+    for leaf, _ in reader.leaf_readers():
+        found.update(leaf.terms_within("body", word, 2))
+    found = {w for w in found if ":" not in w and w != word}
+    if not found:
+        return None
+    return min(found, key=lambda w: (-(reader.frequency("body", w) or 1), w))
 
 
 # --- other reads --------------------------------------------------------------------------------
@@ -312,7 +380,7 @@ def similar(view: View, doc_id: str, size: int = 10) -> dict:
 def facet_values(view: View, request: SearchRequest, name: str, prefix: str, size: int) -> dict:
     """All values of one facet with counts among the matching articles, optionally by prefix."""
     query, _ = build(view, request, skip=name)
-    counter = facets.count(view.values(name), docnums(view, query))
+    counter = view.count(name, docnums(view, query))
     return {"name": name, "prefix": prefix, **facets.ranked(counter, size, prefix)}
 
 
@@ -321,7 +389,7 @@ def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dic
     query, entities = build(view, request)
     docs = docnums(view, query)
     values, periods = view.values(facet), view.values(interval)
-    top = facets.ranked(facets.count(values, docs), request.facet_size)
+    top = facets.ranked(view.count(facet, docs), request.facet_size)
     keep = {item["value"] for item in top["values"]}
     table: dict[str, Counter[str]] = {}
     undated = 0
@@ -369,9 +437,9 @@ def suggest(view: View, text: str, size: int = 10) -> dict:
     for term in reader.expand_prefix("spell_title", wanted):
         word = term_text(term)
         if ":" not in word:
-            words.append(
-                {"text": word, "kind": "word", "count": reader.doc_frequency("spell_title", word)}
-            )
+            # The spelling lexicon only says a word occurs: count the titles with its stem.
+            count = max((reader.doc_frequency("title", s) for s in stems(word)), default=0)
+            words.append({"text": word, "kind": "word", "count": count})
     words.sort(key=lambda s: (-s["count"], s["text"]))
     seen = {s["text"].casefold() for s in out}
     out += [w for w in words if w["text"] not in seen]
