@@ -13,6 +13,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from search import settings
 from search.errors import IndexUnavailable
 from search.index import IndexNotFoundError, current_generation, open_live
 from search.query import View
@@ -57,9 +58,13 @@ class Service:
             generation = current_generation(self.root)
             if generation != self._generation or self._index is None:
                 index, generation = open_live(self.root)
-                self._replace(index, View(index.searcher()), generation)
+                self._replace(index, View(index.searcher(), settings.get("cache_size")), generation)
             elif not self._view.searcher.up_to_date():
-                self._replace(self._index, View(self._index.searcher()), generation)
+                self._replace(
+                    self._index,
+                    View(self._index.searcher(), settings.get("cache_size")),
+                    generation,
+                )
         except (IndexNotFoundError, OSError, ValueError, whoosh_index.IndexError) as error:
             if self._view is None:
                 raise IndexUnavailable(str(error)) from None

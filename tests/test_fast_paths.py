@@ -1,0 +1,109 @@
+"""The fast paths give what the slow ones gave: highlights from stored spans, corrections
+over several segments, answers from the cache."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from search import highlight, matchset
+from search.articles import Article
+from search.index import Change, apply, to_document
+from search.query import _closest_word, build, positive_terms, search
+from search.request import parse_request
+from search.service import Service
+from search.tagging import tag
+from tests.live import Server
+from tests.test_writes import AUTH, KEY
+
+QUERIES = ["Daesh", "Deir Ezzor", "Raqqa attack", '"Syrian army"', "ISIS OR Kurds", "air*"]
+
+
+@pytest.mark.parametrize("q", QUERIES)
+def test_stored_spans_are_the_analysed_matches(seeds_index, q):
+    view = Service(seeds_index).view()
+    searcher = view.searcher
+    request = parse_request({"q": [q]})
+    answer = search(view, request)
+    assert answer["hits"], q
+    terms = positive_terms(build(view, request)[0])
+    numbers = [searcher.document_number(id=hit["id"]) for hit in answer["hits"]]
+    for field in ("title", "body"):
+        stored = highlight.stored_ranges(searcher.reader(), field, terms.get(field, set()), numbers)
+        for docnum in numbers:
+            text = searcher.stored_fields(docnum)[field]
+            assert stored[docnum] == highlight.match_ranges(text, terms.get(field, set()))
+    assert any(h["highlights"]["body"][0]["ranges"] for h in answer["hits"])
+
+
+def test_corrections_over_several_segments(index):
+    extra = Article(
+        id="extra-1", title="Fighting near Kobane", body="The Peshmerga held the ridge.", origin="x"
+    )
+    apply([Change("extra-1", to_document(tag(extra)))], index)
+    view = Service(index).view()
+    reader = view.searcher.reader()
+    assert len(list(reader.leaf_readers())) == 2
+    assert _closest_word(reader, "peshmergs") == "peshmerga"  # from the second segment
+    assert _closest_word(reader, "goverment") == "government"  # from the first
+    answer = search(view, parse_request({"q": ["goverment"]}))
+    assert answer["suggestion"]["q"] == "government"
+
+
+def test_repeated_search_comes_from_the_cache_until_the_index_changes(seeds_index, tmp_path):
+    copy = tmp_path / "ix"
+    shutil.copytree(seeds_index, copy)
+    server = Server(copy, env={"SEARCH_API_KEY": KEY})
+    try:
+        get = server.client.get
+        first = get("/search", params={"q": "Daesh"})
+        again = get("/search", params={"q": "Daesh"})
+        assert first.headers["x-cache"] == "miss" and again.headers["x-cache"] == "hit"
+        assert first.json() == again.json()
+        assert get("/search", params={"q": "Daesh", "page": 2}).headers["x-cache"] == "miss"
+        body = {"title": "Daesh near Raqqa", "body": "Daesh fighters were seen."}
+        assert server.client.put("/documents/new-1", json=body, headers=AUTH).status_code == 201
+        after = get("/search", params={"q": "Daesh"})
+        assert after.headers["x-cache"] == "miss"
+        assert after.json()["total"] == first.json()["total"] + 1
+    finally:
+        server.stop()
+
+
+def test_no_cache_when_its_size_is_zero(seeds_index):
+    server = Server(seeds_index, env={"SEARCH_CACHE_SIZE": "0"})
+    try:
+        for _ in range(2):
+            assert server.client.get("/search", params={"q": "Daesh"}).headers["x-cache"] == "miss"
+    finally:
+        server.stop()
+
+
+MATCH_QUERIES = [
+    "Daesh",
+    "Daesh AND Raqqa",
+    "Daesh OR Kurds OR zzzz",
+    "army NOT Daesh",
+    "NOT Daesh",
+    '"Syrian army"',
+    "air*",
+    "*",
+    "region:Syria",
+    "zzzz",
+    "(Raqqa OR Aleppo) AND NOT (Daesh OR army)",
+]
+
+
+@pytest.mark.parametrize("q", MATCH_QUERIES)
+@pytest.mark.parametrize("dates", [{}, {"from": ["2017-01-01"], "to": ["2017-12-31"]}])
+def test_match_sets_are_whooshs_matches(index, q, dates):
+    body = "Daesh fighters near Raqqa; the Syrian army and the Kurds in Aleppo."
+    doc = Article(id="extra-2", title="Raqqa", body=body, origin="x")
+    victim = next(iter(Service(index).view().searcher.documents()))["id"]
+    apply([Change("extra-2", to_document(tag(doc))), Change(victim, None)], index)
+    view = Service(index).view()
+    assert view.searcher.reader().has_deletions()
+    query, _ = build(view, parse_request({"q": [q], **dates}))
+    expected = set(view.searcher.docs_for_query(query))
+    assert matchset.matching(view.searcher, query, view.live) == expected
