@@ -60,9 +60,11 @@ class ArticleTokenizer(Tokenizer):
         with_entities = self.entities and mode != "query"
         found = gazetteer.find(value) if with_entities else None
         spans = found.spans if found else gazetteer.word_spans(value)
+        keys = found.keys if found else None  # folded by the tagger already
         at_word = _entity_tokens(found) if found else {}
         for index, (start, end) in enumerate(spans):
             token.text = value[start:end]
+            token.folded = keys[index] if keys is not None else None
             token.entity = False
             token.boost = 1.0
             token.stopped = False
@@ -167,7 +169,7 @@ class ArticleAnalyzer(Analyzer):
         fold = gazetteer.fold
         for token in self.tokenizer(value, **kwargs):
             if not token.entity:
-                token.text = fold(token.text)
+                token.text = token.folded if token.folded is not None else fold(token.text)
                 if words is not None:
                     words.add(token.text)
                 if stem is not None:

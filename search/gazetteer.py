@@ -290,6 +290,7 @@ class Mentions:
     """Everything the gazetteer found in one text, by kind, and the text's word spans."""
 
     spans: tuple[tuple[int, int], ...]
+    keys: tuple[str, ...]  # the folded word of each span
     faction: tuple[Mention, ...]
     place: tuple[Mention, ...]
     country: tuple[Mention, ...]
@@ -300,24 +301,25 @@ class Mentions:
 
 
 def _matches(text: str, kinds, relaxed: bool = False):
-    """The text's word spans, and each kind's mentions in it."""
+    """The text's word spans, their folded forms, and each kind's mentions in it."""
     gaz = load()
     spans = word_spans(text)
     keys = [fold(text[s:e]) for s, e in spans]
-    return spans, gaz.matcher.find_kinds(text, spans, keys, relaxed, kinds)
+    return spans, keys, gaz.matcher.find_kinds(text, spans, keys, relaxed, kinds)
 
 
 @lru_cache(maxsize=64)
 def find(text: str) -> Mentions:
     """All mentions in a text. Cached: the tagger and the analyzer both ask about each body."""
-    spans, found = _matches(text, KINDS)
-    return Mentions(spans=tuple(spans), **{kind: tuple(m) for kind, m in found.items()})
+    spans, keys, found = _matches(text, KINDS)
+    mentions = {kind: tuple(m) for kind, m in found.items()}
+    return Mentions(spans=tuple(spans), keys=tuple(keys), **mentions)
 
 
 def find_in_query(text: str) -> list[Mention]:
     """Factions, places and countries named in query text, leftmost-longest across kinds;
     acronyms of three letters or more in any case."""
-    _, by_kind = _matches(text, ("faction", "place", "country"), relaxed=True)
+    _, _, by_kind = _matches(text, ("faction", "place", "country"), relaxed=True)
     found = [m for mentions in by_kind.values() for m in mentions]
     found.sort(key=lambda m: (m.start, m.start - m.end))
     out: list[Mention] = []

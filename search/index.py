@@ -25,14 +25,11 @@ from datetime import datetime
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.codec import whoosh3
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, SchemaClass
 from whoosh.index import Index, LockError
-from whoosh.matching.combo import ArrayUnionMatcher
-from whoosh.searching import Searcher
 from whoosh.writing import SegmentWriter
 
-from search import segments, settings
+from search import fixes, segments, settings  # noqa: F401 (fixes: Whoosh patches)
 from search.analysis import ArticleText, text_analyzer
 from search.articles import Article
 from search.files import Problem
@@ -56,43 +53,6 @@ FACETS = (
 )
 LOCK = "WRITE.lock"
 _GENERATION = re.compile(r"^gen-(\d{6})$")
-
-
-def _cached_reader(self, fieldname, column):
-    """Whoosh looks on disk again for a missing length column at every posting it writes
-    (the spell_ fields have none): a third of indexing time. Segment files never change once
-    written, so remember the miss too."""
-    if fieldname not in self._readers:
-        found = self.has_column(fieldname)
-        self._readers[fieldname] = self.column_reader(fieldname, column) if found else None
-    return self._readers[fieldname]
-
-
-whoosh3.W3PerDocReader._cached_reader = _cached_reader
-
-
-def _avg_field_length(self, fieldname, default=None):
-    """Whoosh scores each segment with the whole index's field length divided by that
-    segment's document count: with two segments every average doubles, and a document ranks
-    by the segment it landed in. Divide by the whole index's count."""
-    if not self.schema[fieldname].scorable:
-        return default
-    top = self.get_parent()
-    return top.field_length(fieldname) / (top.doc_count_all() or 1)
-
-
-Searcher.avg_field_length = _avg_field_length
-
-
-def _union_max_quality(self):
-    """The best score a document can get from a union is the sum of its parts' best, not
-    the largest of them: Whoosh's (used for an OR in segments under 5,000 documents) let
-    top-N collection prune documents that matched several parts, which dropped a quarter
-    of the true top 100 of `Raqqa OR Aleppo` in a two-segment index of 800 articles."""
-    return sum(m.max_quality() for m in self._submatchers) * self._boost
-
-
-ArrayUnionMatcher.max_quality = _union_max_quality
 
 
 class IndexNotFoundError(FileNotFoundError):
