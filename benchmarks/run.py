@@ -14,7 +14,7 @@ For each size it generates a corpus and 220 queries with ../shared/bench/make_co
   highlighter) is the baseline of each kind; then the service in process, and over HTTP
   (`search serve`, sequential requests), and the same request repeated (the answer cache).
   Whoosh's default highlighter takes 4 to 11 s a query on these long generated bodies, so the
-  baseline runs every 4th query (50); each ratio compares medians over those same queries;
+  baseline runs every 5th query (40); each ratio compares medians over those same queries;
 - from `search serve` to its first answer, and that first request (cold);
 - GET /search (every facet + snippets) with 1 and 8 concurrent clients, on 1 and 2 workers,
   in requests/s; each run on a fresh server, so no answer comes from the cache;
@@ -47,7 +47,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 MAKE_CORPUS = ROOT.parent / "shared" / "bench" / "make_corpus.py"
 RESULTS = HERE / "results"
-SAMPLE = 4  # the slow baseline runs every SAMPLE-th query
+SAMPLE = 5  # the slow baseline runs every SAMPLE-th query
 KINDS = ("plain", "every facet", "every facet + snippets")
 
 

@@ -347,29 +347,6 @@ def _stale(root: Path, paths: list[str]) -> bool:
     return any(f.stat().st_mtime > built for f in files)
 
 
-def _nodelay_sockets() -> None:
-    """uvicorn binds the listening socket of `--workers N` with proto 0, so asyncio never sets
-    TCP_NODELAY on accepted connections and every keep-alive request after the first waits
-    ~40 ms for a delayed ACK (uvicorn issue #3149). Give the socket its real protocol."""
-    import socket
-
-    from uvicorn.config import Config
-
-    bind = Config.bind_socket
-    if getattr(bind, "fixed", False):
-        return
-
-    def bind_socket(self) -> socket.socket:
-        sock = bind(self)
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
-            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, sock.detach())
-            sock.set_inheritable(True)
-        return sock
-
-    bind_socket.fixed = True
-    Config.bind_socket = bind_socket
-
-
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn  # imported here: the other commands need no server
 
@@ -394,10 +371,10 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"{summary.line()} -> {root}", file=sys.stderr)
     os.environ[ENV_VAR] = str(root)  # the app factory reads it, in every worker
     _readable(root)
-    _nodelay_sockets()
-    from search import observe  # counters of all workers add up at /metrics
+    from search import observe, sockets
 
-    observe.prepare_multiprocess_dir()
+    sockets.share_port()
+    observe.prepare_multiprocess_dir()  # counters of all workers add up at /metrics
     uvicorn.run(
         "search.observe:create_app",
         factory=True,

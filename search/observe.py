@@ -43,7 +43,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
-from search import settings
+from search import settings, sockets
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 FORMATS = ("plain", "json")
@@ -499,6 +499,7 @@ def create_app() -> RequestLog:
     settings, then search.api.create_app() instrumented."""
     from search import api  # here: api comes before this module and never imports it
 
+    sockets.listen_apart()
     fmt = settings.get("log_format")
     configure_logging(settings.get("log_level"), fmt)
     return instrument(api.create_app(), fmt)

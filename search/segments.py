@@ -3,7 +3,8 @@ each into its own Whoosh segment, and one commit lists all the segments.
 
 Whoosh's own multiprocessing writer analyses in parallel but merges every sub-segment in
 the parent, serially (1.15x on 2 cores); here nothing is merged, the segments go into the
-table of contents as they are (Whoosh merges them later, as it does any small segments).
+table of contents as they are (one per worker; `search optimize` merges them if wanted, and
+Whoosh's merge policy leaves segments this large alone).
 Parsing stays in the parent, in input order, so problems and duplicate ids are reported as
 in a serial run. Batches go to the workers in turn, so a build is deterministic: the same
 input gives the same segments and document numbers.
@@ -139,7 +140,6 @@ def _next(inbox, parent: int):
 def _work(folder, inbox, results, number, limitmb, to_document, parent) -> None:
     """A worker: index every batch from `inbox` into a new segment, then send the segment
     (None if it got no article) or the error."""
-    writer = None
     try:
         ix = whoosh_index.open_dir(folder)
         # _lk=False: the parent holds the index's write lock for the whole build

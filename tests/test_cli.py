@@ -217,20 +217,30 @@ def test_a_plain_whoosh_lock_gets_one_line(tmp_path):
     )
 
 
-def test_serve_binds_its_socket_as_tcp_so_keep_alive_requests_are_not_delayed():
+def test_serve_sockets_are_tcp_and_one_per_worker_on_the_same_port():
     import socket
 
     from uvicorn.config import Config
 
-    from search.cli import _nodelay_sockets
+    from search import sockets
 
-    _nodelay_sockets()
-    sock = Config("search.api:create_app", host="127.0.0.1", port=0).bind_socket()
+    sockets.share_port()
+    shared = Config("search.api:create_app", host="127.0.0.1", port=0).bind_socket()
+    own = [sockets._own(shared) for _ in range(2)]
     try:
-        assert sock.proto == socket.IPPROTO_TCP  # asyncio sets TCP_NODELAY only then
-        assert sock.get_inheritable()
+        for sock in (shared, *own):
+            assert sock.proto == socket.IPPROTO_TCP  # asyncio sets TCP_NODELAY only then
+            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
+            assert sock.getsockname() == shared.getsockname()
+        assert shared.get_inheritable()
+        for sock in own:  # each worker listens on its own: the kernel spreads connections
+            sock.listen()
+        clients = [socket.create_connection(shared.getsockname()) for _ in range(16)]
+        for client in clients:
+            client.close()
     finally:
-        sock.close()
+        for sock in (shared, *own):
+            sock.close()
 
 
 def test_serve_refuses_a_bad_setting_in_one_line(tmp_path):
