@@ -215,6 +215,13 @@ class ArticleText(TEXT):
         return state
 
 
+def fresh_spelling(schema) -> None:
+    """Start a new writer's set of spelling words given (see ArticleText)."""
+    for _, fieldtype in schema.items():
+        if isinstance(fieldtype, ArticleText):
+            fieldtype.reset()
+
+
 def text_analyzer():
     """The analyzer of title and body: words stemmed, entity tokens added."""
     return ArticleAnalyzer()

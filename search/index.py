@@ -30,7 +30,7 @@ from whoosh.index import Index, LockError
 from whoosh.writing import SegmentWriter
 
 from search import fixes, segments, settings  # noqa: F401 (fixes: Whoosh patches)
-from search.analysis import ArticleText, text_analyzer
+from search.analysis import ArticleText, fresh_spelling, text_analyzer
 from search.articles import Article
 from search.files import Problem
 from search.segments import ParallelBuild
@@ -97,9 +97,7 @@ class ArticleSchema(SchemaClass):
 def new_writer(ix: Index, **kwargs) -> SegmentWriter:
     """A Whoosh writer whose text fields start a fresh set of spelling words (ArticleText)."""
     writer = ix.writer(**kwargs)
-    for _, fieldtype in writer.schema.items():
-        if isinstance(fieldtype, ArticleText):
-            fieldtype.reset()
+    fresh_spelling(writer.schema)
     return writer
 
 

@@ -26,7 +26,7 @@ def matching(searcher: Searcher, query: wq.Query, live: Callable[[], set[int]]) 
 
 
 def _match(searcher: Searcher, query: wq.Query, live) -> set[int]:
-    if query is wq.NullQuery or isinstance(query, type(wq.NullQuery)):
+    if isinstance(query, type(wq.NullQuery)):
         return set()
     if isinstance(query, wq.Term):
         return term_docs(searcher, query.fieldname, query.text)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
+from search.analysis import fresh_spelling
 from search.articles import Article
 from search.tagging import tag
 
@@ -144,9 +145,7 @@ def _work(folder, inbox, results, number, limitmb, to_document, parent) -> None:
         ix = whoosh_index.open_dir(folder)
         # _lk=False: the parent holds the index's write lock for the whole build
         writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
-        for _, field in writer.schema.items():
-            if hasattr(field, "reset"):
-                field.reset()
+        fresh_spelling(writer.schema)
         while (batch := _next(inbox, parent)) is not None:
             for article in batch:
                 writer.add_document(**to_document(tag(article)))
