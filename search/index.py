@@ -50,6 +50,8 @@ FACETS = (
     "place",
     "province",
     "country",
+    "side",
+    "operation",
 )
 LOCK = "WRITE.lock"
 _GENERATION = re.compile(r"^gen-(\d{6})$")
@@ -91,6 +93,8 @@ class ArticleSchema(SchemaClass):
     place = _facet()
     province = _facet()
     country = _facet()
+    side = _facet()  # sides of the war the article shows acting (tagging.SIDES)
+    operation = _facet()  # named military operations (Euphrates Shield ...)
     tags = STORED()  # Tagged.to_json(): declared and inferred values apart, mention counts
 
 
@@ -128,7 +132,7 @@ def to_document(tagged: Tagged) -> dict:
         "theme": _keywords(tagged.themes),
         "tags": stored,
     }
-    for facet in ("faction", "place", "province", "country"):
+    for facet in ("faction", "place", "province", "country", "side", "operation"):
         doc[facet] = _keywords(tagged.names(facet))
     if article.date:
         doc["date"] = datetime(article.date.year, article.date.month, article.date.day)

@@ -33,6 +33,8 @@ class Tagged:
     regions_inferred: tuple[str, ...]
     themes_inferred: tuple[str, ...]
     mentions: tuple[tuple[str, Mention], ...]  # (field, mention) for factions, places, countries
+    sides: Counts = ()
+    operations: Counts = ()
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -79,6 +81,8 @@ class Tagged:
             "places": dict(self.places),
             "provinces": dict(self.provinces),
             "countries": dict(self.countries),
+            "sides": dict(self.sides),
+            "operations": dict(self.operations),
             "warnings": list(article.warnings),
         }
 
@@ -88,6 +92,8 @@ _PLURAL = {
     "place": "places",
     "province": "provinces",
     "country": "countries",
+    "side": "sides",
+    "operation": "operations",
 }
 
 

@@ -2,7 +2,7 @@
 // (/?q=...&faction=...&sort=...&page=...&from=...&to=...&doc=...), so views can be
 // bookmarked, shared and restored with the back button.
 
-const FACETS = ["region", "theme", "faction", "place", "country", "source"];
+const FACETS = ["region", "theme", "side", "faction", "place", "operation", "country", "source"];
 const PER_PAGE = 10;
 const $ = (selector) => document.querySelector(selector);
 const el = (tag, props = {}, children = []) => {
