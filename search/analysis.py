@@ -58,7 +58,8 @@ class ArticleTokenizer(Tokenizer):
             yield token
             return
         with_entities = self.entities and mode != "query"
-        found = gazetteer.find(value) if with_entities else None
+        # Text from tagging.Tagged.text carries the mentions the tagger settled on.
+        found = (getattr(value, "mentions", None) or gazetteer.find(value)) if with_entities else None
         spans = found.spans if found else gazetteer.word_spans(value)
         keys = found.keys if found else None  # folded by the tagger already
         at_word = _entity_tokens(found) if found else {}

@@ -123,8 +123,11 @@ def to_document(tagged: Tagged) -> dict:
     del stored["id"], stored["title"]
     doc = {
         "id": article.id,
-        "title": article.title,
-        "body": article.body,
+        # Indexed with the tagger's mentions; stored as the plain text.
+        "title": tagged.text("title"),
+        "_stored_title": article.title,
+        "body": tagged.text("body"),
+        "_stored_body": article.body,
         "source": _keywords([article.source, article.original_source]),
         "author": _keywords(article.authors),
         "report": _keywords(article.reports),

@@ -35,6 +35,12 @@ class Tagged:
     mentions: tuple[tuple[str, Mention], ...]  # (field, mention) for factions, places, countries
     sides: Counts = ()
     operations: Counts = ()
+    found: tuple[tuple[str, gazetteer.Mentions], ...] = ()  # (field, resolved mentions)
+
+    def text(self, field: str) -> Annotated:
+        """The field's text carrying the mentions the tagger settled on, so the analyzer
+        indexes entity tokens for exactly the tags the article got."""
+        return Annotated(getattr(self.article, field), dict(self.found).get(field))
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -85,6 +91,15 @@ class Tagged:
             "operations": dict(self.operations),
             "warnings": list(article.warnings),
         }
+
+
+class Annotated(str):
+    """Text with its resolved mentions (`mentions`, None when not tagged)."""
+
+    def __new__(cls, text: str, mentions: gazetteer.Mentions | None) -> Annotated:
+        value = super().__new__(cls, text)
+        value.mentions = mentions
+        return value
 
 
 _PLURAL = {
@@ -141,6 +156,7 @@ def tag(article: Article) -> Tagged:
         countries=_ranked(countries),
         regions_inferred=_infer_regions(countries, gaz.entities["country"]),
         themes_inferred=themes_inferred,
+        found=tuple(found.items()),
         mentions=tuple(
             (field, m)
             for field, f in found.items()
