@@ -32,7 +32,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from search import intake, query, settings
+from search import intake, query, settings, whoosh_ext
 from search.errors import (
     BadArticle,
     BadParameter,
@@ -421,6 +421,7 @@ def create_app(root: Path | str | None = None, cors_origins: list[str] | None = 
     """The application over the index in `root` (default: SEARCH_INDEX or ./index).
     CORS origins come from `cors_origins` or SEARCH_CORS_ORIGINS (comma-separated; `*` all);
     keys and limits from the settings (search.settings)."""
+    whoosh_ext.install()
     settings.check()
     if cors_origins is None:
         raw = settings.get("cors_origins")

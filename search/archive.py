@@ -35,18 +35,23 @@ from search.index import (
     IndexNotFoundError,
     WriteLock,
     _cancel,
-    _sync,
     default_dir,
-    fsync_path,
     live_generation,
+    new_writer,
     open_index,
     point,
 )
 from search.query import View, build, docnums
 from search.query import search as run_search
 from search.request import parse_request
+from search.whoosh_ext import (
+    INDEX_NAME,
+    fsync_path,
+    latest_generation,
+    segment_count,
+    toc_filename,
+)
 
-INDEX_NAME = "MAIN"  # Whoosh's name for the index inside a generation folder
 EXPORT_KEYS = (
     "id",
     "title",
@@ -187,16 +192,15 @@ def optimize(root: Path | str | None = None) -> tuple[int, int]:
     with WriteLock(root):
         folder = _live(root)
         ix = whoosh_index.open_dir(str(folder))
-        before = len(ix._segments())
+        before = segment_count(ix)
         writer = None
         try:
-            writer = ix.writer()
-            writer.commit(optimize=True)
+            writer = new_writer(ix)
+            writer.commit(optimize=True)  # on the disk when it returns
         except BaseException:
             _cancel(writer)
             raise
-        _sync(folder)
-        after = len(whoosh_index.open_dir(str(folder))._segments())
+        after = segment_count(whoosh_index.open_dir(str(folder)))
     return before, after
 
 
@@ -212,7 +216,7 @@ def _toc_files(folder: Path) -> list[str]:
     files of the segments it names. Stale files of killed commits and locks are left out."""
     storage = FileStorage(str(folder))
     toc = TOC.read(storage, INDEX_NAME)
-    names = [TOC._filename(INDEX_NAME, toc.generation)]
+    names = [toc_filename(toc.generation)]
     for segment in toc.segments:
         files = segment.list_files(storage)
         if not files:
@@ -320,7 +324,7 @@ def _state(root: Path) -> tuple[str, int] | None:
     """What CURRENT names and the latest commit of that generation, or None when unreadable."""
     try:
         name = (root / POINTER).read_text(encoding="utf-8").strip()
-        return name, TOC._latest_generation(FileStorage(str(root / name)), INDEX_NAME)
+        return name, latest_generation(root / name)
     except Exception:
         return None
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from whoosh.index import LockError
 
-from search import __version__, settings
+from search import __version__, settings, whoosh_ext
 from search.articles import RECORD_KEYS
 from search.errors import SearchError
 from search.files import Item, Problem, find_files, read_paths
@@ -227,11 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="search: %(levelname)s: %(message)s",
     )
     try:
+        whoosh_ext.install()
         return args.run(args)
     except SearchError as error:
         print(f"search: error: {error.message}", file=sys.stderr)
         return EXIT_ERROR
-    except (UsageError, SettingError) as error:
+    except (UsageError, SettingError, whoosh_ext.UnsupportedWhoosh) as error:
         print(f"search: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # `search export | head`: the reader has all it wanted

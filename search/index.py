@@ -27,14 +27,14 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.fields import DATETIME, ID, KEYWORD, STORED, SchemaClass
 from whoosh.index import Index, LockError
-from whoosh.writing import SegmentWriter
 
-from search import fixes, segments, settings  # noqa: F401 (fixes: Whoosh patches)
+from search import settings, whoosh_ext
 from search.analysis import ArticleText, fresh_spelling, text_analyzer
 from search.articles import Article
 from search.files import Problem
 from search.segments import ParallelBuild
 from search.tagging import Tagged, tag
+from search.whoosh_ext import fsync_path
 
 log = logging.getLogger("search.index")
 DEFAULT_DIR = "index"
@@ -98,9 +98,10 @@ class ArticleSchema(SchemaClass):
     tags = STORED()  # Tagged.to_json(): declared and inferred values apart, mention counts
 
 
-def new_writer(ix: Index, **kwargs) -> SegmentWriter:
-    """A Whoosh writer whose text fields start a fresh set of spelling words (ArticleText)."""
-    writer = ix.writer(**kwargs)
+def new_writer(ix: Index, **kwargs) -> whoosh_ext.DurableWriter:
+    """A Whoosh writer whose text fields start a fresh set of spelling words (ArticleText),
+    and whose commit is on the disk, in a power-safe order, when commit() returns."""
+    writer = whoosh_ext.DurableWriter(ix, **kwargs)
     fresh_spelling(writer.schema)
     return writer
 
@@ -230,15 +231,6 @@ def point(root: Path, name: str) -> None:
     fsync_path(root)
 
 
-def fsync_path(path: Path) -> None:
-    """Flush a file, or a folder's entries, to the disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 # --- locking and syncing --------------------------------------------------------------------
 
 
@@ -312,42 +304,6 @@ def lock_holder(root: Path) -> int | None:
         return int(text) if text.isdigit() else -1
     finally:
         os.close(fd)
-
-
-def _sync(folder: Path) -> None:
-    """Flush a commit's new files and the folder to the disk, so an acknowledged change
-    survives a power cut, not only a killed process. Segment files never change once written,
-    so each is synced once."""
-    paths = list(folder.iterdir())
-    synced = _SYNCED.setdefault(folder, set())
-    synced &= {path.name for path in paths}  # forget segments merged away: no growth
-    for path in paths:
-        if path.name in synced or not path.is_file():
-            continue
-        try:
-            fsync_path(path)
-        except FileNotFoundError:  # removed by the merge of this commit
-            continue
-        if not path.name.endswith(".toc"):  # the TOC is rewritten at each commit
-            synced.add(path.name)
-    fsync_path(folder)
-
-
-_SYNCED: dict[Path, set[str]] = {}  # generation folder -> segment files already synced
-
-
-def _commit_toc(self, segments):
-    """Whoosh renames the new table of contents into place right after writing the segment
-    files it names; sync those first, so that a power cut mid-commit cannot leave a TOC
-    naming data that never reached the disk."""
-    folder = getattr(self.storage, "folder", None)
-    if folder is not None:
-        _sync(Path(folder))
-    _whoosh_commit_toc(self, segments)
-
-
-_whoosh_commit_toc = SegmentWriter._commit_toc
-SegmentWriter._commit_toc = _commit_toc
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -465,8 +421,7 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
                     on_problem(problem)
             due = pending >= every or time.monotonic() - chunk_started >= seconds
             if not fresh and pending and due:
-                writer.commit()
-                _sync(folder)
+                writer.commit()  # on the disk when it returns (new_writer)
                 summary.committed += pending
                 if on_commit:
                     on_commit(summary)
@@ -482,12 +437,11 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
                 summary.seconds = time.perf_counter() - started
                 on_progress(summary)
         if build is not None and build.started:
-            segments.commit(writer, build.finish())
+            whoosh_ext.commit_segments(writer, build.finish())
         else:
             for article in build.pending if build is not None else ():
                 writer.add_document(**to_document(tag(article)))
             writer.commit()
-        _sync(folder)
     except BaseException:
         if build is not None:
             build.cancel()
@@ -586,7 +540,6 @@ def apply(changes: list[Change], root: Path | str | None = None) -> list[str]:
                 else:
                     writer.update_document(**document)
             writer.commit()
-            _sync(folder)
         except BaseException:
             _cancel(writer)
             if live is None:

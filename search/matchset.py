@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from whoosh import query as wq
-from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.searching import Searcher
+
+from search.whoosh_ext import posting_ids
 
 
 def matching(searcher: Searcher, query: wq.Query, live: Callable[[], set[int]]) -> set[int]:
@@ -62,19 +63,5 @@ def term_docs(searcher: Searcher, field: str, text: str) -> set[int]:
     for leaf, offset in searcher.reader().leaf_readers():
         if (field, text) not in leaf:
             continue
-        out.update(_ids(leaf.postings(field, text), offset))
-    return out
-
-
-def _ids(matcher, offset: int):
-    """The ids of a posting list, a block (up to 128) at a time for Whoosh's own format."""
-    if not isinstance(matcher, W3LeafMatcher):
-        return (docnum + offset for docnum in matcher.all_ids())
-    out: list[int] = []
-    while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        block = matcher._ids[matcher._i :]
-        out.extend(map(offset.__add__, block) if offset else block)
-        matcher._next_block()
+        out.update(posting_ids(leaf.postings(field, text), offset))
     return out

@@ -19,8 +19,8 @@ import traceback
 from collections.abc import Callable
 
 from whoosh import index as whoosh_index
-from whoosh.writing import SegmentWriter
 
+from search import whoosh_ext
 from search.analysis import fresh_spelling
 from search.articles import Article
 from search.tagging import tag
@@ -142,32 +142,15 @@ def _work(folder, inbox, results, number, limitmb, to_document, parent) -> None:
     """A worker: index every batch from `inbox` into a new segment, then send the segment
     (None if it got no article) or the error."""
     try:
+        whoosh_ext.install()  # inherited from the parent when forked; applied if spawned
         ix = whoosh_index.open_dir(folder)
-        # _lk=False: the parent holds the index's write lock for the whole build
-        writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+        # the parent holds the index's write lock for the whole build
+        writer = whoosh_ext.unlocked_writer(ix, limitmb=limitmb)
         fresh_spelling(writer.schema)
         while (batch := _next(inbox, parent)) is not None:
             for article in batch:
                 writer.add_document(**to_document(tag(article)))
-        # Not writer.commit() or cancel(): both remove the temporary folder, which the
-        # parent and the other workers share. The parent's commit removes it at the end, and
-        # the files of an empty segment, which no table of contents names.
-        if writer.doc_count():
-            segment = writer._finalize_segment()
-        else:
-            writer._close_segment()
-            segment = None
-        results.put((number, None, segment))
+        # The segment, uncommitted: the parent commits every worker's in one table of contents
+        results.put((number, None, whoosh_ext.finish_segment(writer)))
     except BaseException:
         results.put((number, traceback.format_exc(), None))
-
-
-def commit(writer: SegmentWriter, segments: list) -> None:
-    """Commit `writer` (the parent's, holding the lock, with whatever it indexed itself) and
-    the workers' segments in one table of contents: readers see all of them or none."""
-    if writer._added:
-        segments = [*segments, writer._finalize_segment()]
-    else:
-        writer._close_segment()
-    writer._commit_toc(segments)
-    writer._finish()

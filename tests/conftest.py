@@ -5,10 +5,23 @@ from pathlib import Path
 
 import pytest
 
+from search import whoosh_ext
+from search.settings import SETTINGS
+
+whoosh_ext.install()  # what every entry point does (the CLI, the app, the workers)
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
 FAKES = SHARED / "data" / "fa-kes" / "fakes.csv"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch):
+    """No setting of the surrounding shell (SEARCH_*) leaks into a test: each sees the defaults
+    unless it sets its own with monkeypatch.setenv."""
+    for setting in SETTINGS.values():
+        monkeypatch.delenv(setting.env, raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +52,29 @@ def index(seeds_index, tmp_path) -> Path:
     copy = tmp_path / "ix"
     shutil.copytree(seeds_index, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def server(seeds_index, tmp_path_factory):
+    """One real `search serve` for the whole run, over its own copy of the seed index and
+    without a key, for the end-to-end tests that only read. A test that writes, or needs other
+    settings, starts its own Server over its own copy (`index`)."""
+    from tests.live import Server
+
+    copy = tmp_path_factory.mktemp("served") / "ix"
+    shutil.copytree(seeds_index, copy)
+    live = Server(copy)
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def app(seeds_index, tmp_path_factory):
+    """The application of `server` in this process (tests.live.InProcess), over its own copy
+    of the seed index and without a key, for the API's contract tests that only read."""
+    from tests.live import InProcess
+
+    copy = tmp_path_factory.mktemp("in-process") / "ix"
+    shutil.copytree(seeds_index, copy)
+    with InProcess(copy) as served:
+        yield served
