@@ -1,4 +1,6 @@
-"""A real `search serve` process on a free port, for end-to-end tests."""
+"""The server under test: a real `search serve` process on a free port (Server), for the
+end-to-end tests, or the same application in this process (InProcess), for the API's contracts.
+Both have `index`, `url`, `client` (an httpx.Client) and `stop()`."""
 
 from __future__ import annotations
 
@@ -86,6 +88,44 @@ class Server:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
+
+
+class InProcess:
+    """The application each `search serve` worker runs (search.api.create_app behind
+    search.observe's RequestLog and /metrics, as observe.create_app builds it) over `index`,
+    in this process through Starlette's TestClient: no process, no port, no start-up wait.
+
+    Settings are read from the environment as it is when it is made (a test sets them first
+    with monkeypatch.setenv) and, for those read per request, when each request comes; the
+    query limits are read when search is imported, so a test of other limits needs a Server.
+    An unhandled error answers 500 as a server would, instead of raising in the test."""
+
+    url = "http://testserver"
+
+    def __init__(self, index: Path) -> None:
+        from starlette.testclient import TestClient
+
+        from search import api, observe
+
+        self.index = index
+        self.app = api.create_app(index)
+        self.client = TestClient(
+            observe.instrument(self.app), base_url=self.url, raise_server_exceptions=False
+        )
+        self.client.__enter__()  # the lifespan: the index is opened, as at a server's start
+        if not self.app.state.ready.wait(30):
+            self.stop()
+            raise RuntimeError("the application did not open its index within 30 s")
+
+    def stop(self) -> None:
+        """The lifespan's end, as on SIGTERM: writes already accepted are committed."""
+        self.client.__exit__(None, None, None)
+
+    def __enter__(self) -> InProcess:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
 
 
 def build_seeds(folder: Path) -> Path:
