@@ -29,12 +29,6 @@ from search.updates import Updater
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    for name in ("SEARCH_WRITE_WAIT", "SEARCH_WRITE_QUEUE", "SEARCH_INDEX"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def put(article_id: str, title: str = "Title", body: str = "Daesh left Raqqa.") -> Change:
     article = Article(id=article_id, title=title, body=body)
     return Change(article_id, to_document(tag(article)))
