@@ -18,6 +18,9 @@ from functools import cache, lru_cache
 from importlib import resources
 
 KINDS = ("faction", "place", "country", "theme")
+# Kinds whose aliases are also found inflected. Theme keywords are not: their thresholds
+# (min_mentions) were set counting the forms the data lists.
+INFLECTED = frozenset({"faction", "place", "country", "side", "operation", "actor"})
 # Runs of letters and digits. Plain `re`, not nltk's RegexpTokenizer: nltk 3.9 wraps every
 # pattern in a wall-clock timeout check that tripled the time of tokenising a body, and this
 # pattern is linear anyway.
@@ -43,6 +46,8 @@ class Entity:
     province: str | None = None
     country: str | None = None
     region: str | None = None  # countries: the region they belong to
+    city: str | None = None  # neighbourhoods and districts: the city they are part of
+    side: str | None = None  # factions: the side of the war (sides.toml)
 
     @property
     def token(self) -> str:
@@ -59,12 +64,21 @@ class Mention:
     end: int
     word: int  # index of the first word token of the match
     loose: bool = False  # a case-sensitive alias matched in another case (`tip` for TIP)
+    # Places that share the alias (namesakes), `entity` first; the tagger picks one by context.
+    candidates: tuple[Entity, ...] = ()
+    rule: str | None = None  # the actor rule that made this mention (actors.py), if any
+
+
+# Letters that Kurdish and Turkish write and English transliterates with two (Qamişlo).
+_LETTERS = str.maketrans({"ş": "sh", "Ş": "Sh", "ç": "ch", "Ç": "Ch", "ı": "i", "İ": "I"})
 
 
 def fold(word: str) -> str:
-    """Case- and diacritic-insensitive form of a word (`Ḥalab` -> `halab`)."""
+    """Case- and diacritic-insensitive form of a word (`Ḥalab` -> `halab`, `Qamişlo` ->
+    `qamishlo`)."""
     if word.isascii():
         return word.casefold()
+    word = word.translate(_LETTERS)
     return unicodedata.normalize("NFD", word).translate(_MARKS).casefold()
 
 
@@ -77,42 +91,92 @@ def word_spans(text: str) -> list[tuple[int, int]]:
     return [match.span() for match in _WORDS.finditer(text)]
 
 
+def _plurals(word: str) -> set[str]:
+    """Other number of a folded noun: `jet` <-> `jets`, `militia` -> `militias`,
+    `party` -> `parties`, `regimes` -> `regime`."""
+    if word.endswith("ies") and len(word) > 4:
+        return {word[:-3] + "y"}
+    if word.endswith("s") and len(word) > 3:
+        return {word[:-1]} | ({word[:-2]} if word.endswith(("ses", "xes", "ches", "shes")) else set())
+    if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
+        return {word[:-1] + "ies", word + "s"}
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return {word + "es"}
+    return {word + "s"}
+
+
+def inflections(
+    keys: tuple[str, ...], names: tuple[bool, ...], keep: frozenset[str] = frozenset()
+) -> set[tuple[str, ...]]:
+    """The forms of an alias the matcher also accepts: any one word with a possessive s
+    written without its apostrophe (`Assads regime`; `Assad's regime` needs no form, the walk
+    skips the `'s`), and a last word written in lower case (a common noun) in the other number
+    (`Russian jet` for `Russian jets`). A name's final s is not a plural (`Hims` is not `him`).
+    `names` says which words the data capitalises; forms using a word in `keep` (a word of
+    its own, like `hamas`) are never made."""
+    forms = {keys[:i] + (keys[i] + "s",) + keys[i + 1 :] for i in range(len(keys))}
+    if not names[-1]:
+        forms |= {keys[:-1] + (plural,) for plural in _plurals(keys[-1])}
+    forms.discard(keys)
+    return {form for form in forms if not keep.intersection(form)}
+
+
 @dataclass(frozen=True)
 class _Alias:
     keys: tuple[str, ...]  # folded words
     exact: tuple[str, ...] | None  # words as written, for case-sensitive aliases
     entity: Entity
     dot: bool  # the alias ends with a period ("U.S."): the match takes it in when written
+    made: bool = False  # an inflection the matcher made, not a form the data lists
 
 
 class Matcher:
-    """Leftmost-longest, whole-word alias matching over word tokens, with a trie of words."""
+    """Leftmost-longest, whole-word alias matching over word tokens, with a trie of words.
+
+    Each alias is also found in its inflections (see `inflections`) and with a possessive `'s`
+    after any of its words. Several entities of one kind may share an alias (namesakes): the
+    mention names the first and lists them all as candidates."""
 
     _END = ""  # trie key of the aliases ending at a node; no word folds to ""
 
-    def __init__(self, aliases: list[tuple[str, Entity]]) -> None:
+    def __init__(
+        self, aliases: list[tuple[str, Entity]], keep: frozenset[str] = frozenset()
+    ) -> None:
         self._root: dict = {}
+        listed, names = [], []
         for alias, entity in aliases:
             words = [alias[s:e] for s, e in word_spans(alias)]
-            if not words:
-                continue
-            exact = tuple(words) if not any(c.islower() for c in alias) else None
-            keys = tuple(fold(w) for w in words)
-            node = self._root
-            for key in keys:
-                node = node.setdefault(key, {})
-            node.setdefault(self._END, []).append(
-                _Alias(keys, exact, entity, alias.rstrip().endswith("."))
-            )
+            if words:
+                exact = tuple(words) if not any(c.islower() for c in alias) else None
+                keys = tuple(fold(w) for w in words)
+                listed.append(_Alias(keys, exact, entity, alias.rstrip().endswith(".")))
+                names.append(tuple(w[:1].isupper() for w in words))
+        # A made form never takes the place of an acronym (`ISISs` must not make `Isis`).
+        acronyms = {alias.keys for alias in listed if alias.exact is not None}
+        for alias, capitals in zip(listed, names, strict=True):
+            self._add(alias)
+            if alias.exact is None and alias.entity.kind in INFLECTED:
+                for form in inflections(alias.keys, capitals, keep) - acronyms:
+                    self._add(_Alias(form, None, alias.entity, alias.dot, made=True))
 
-    def aliases(self) -> Iterator[_Alias]:
-        """Every alias in the trie."""
+    def _add(self, alias: _Alias) -> None:
+        node = self._root
+        for key in alias.keys:
+            node = node.setdefault(key, {})
+        ending = node.setdefault(self._END, [])
+        if any(a.entity == alias.entity and a.exact == alias.exact for a in ending):
+            return  # a form the data lists, or one made twice
+        ending.append(alias)
+        ending.sort(key=lambda a: a.made)  # the data's own aliases before made forms
+
+    def aliases(self, made: bool = False) -> Iterator[_Alias]:
+        """Every alias in the trie (with `made`, the inflections too)."""
         stack = [self._root]
         while stack:
             node = stack.pop()
             for key, value in node.items():
                 if key == self._END:
-                    yield from value
+                    yield from (a for a in value if made or not a.made)
                 else:
                     stack.append(value)
 
@@ -136,38 +200,56 @@ class Matcher:
             node = root.get(keys[index])
             if node is None:
                 continue
-            for kind, (match, last) in self._longest(text, spans, keys, index, relaxed, node):
+            for kind, (matches, last) in self._longest(text, spans, keys, index, relaxed, node):
                 if resume.get(kind, 0) > index or (kinds is not None and kind not in found):
                     continue
+                match = matches[0]
                 end = spans[last][1]
                 if match.dot and text.startswith(".", end):
                     end += 1
                 written = tuple(text[s:e] for s, e in spans[index : last + 1])
                 loose = match.exact is not None and written != match.exact
-                mention = Mention(match.entity, spans[index][0], end, index, loose)
+                candidates = tuple(a.entity for a in matches) if len(matches) > 1 else ()
+                mention = Mention(match.entity, spans[index][0], end, index, loose, candidates)
                 found.setdefault(kind, []).append(mention)
                 resume[kind] = last + 1
         return found
 
     def _longest(self, text: str, spans, keys, index: int, relaxed: bool, node):
         """For each kind, the longest alias starting at word `index` (whose trie node is
-        `node`), walking the trie word by word: (kind, (alias, last word)) pairs."""
-        best: dict[str, tuple[_Alias, int]] = {}
+        `node`), walking the trie word by word: (kind, (aliases, last word)) pairs, the
+        aliases being the one entity's, or every namesake's."""
+        best: dict[str, tuple[list[_Alias], int]] = {}
         last = index
         while node is not None:
-            taken = set()
+            here: dict[str, list[_Alias]] = {}
             for alias in node.get(self._END, ()):
                 kind = alias.entity.kind
-                if kind in taken:
-                    continue  # the first acceptable alias of a kind at a node wins
+                taken = here.get(kind, ())
+                if any(a.entity == alias.entity for a in taken) or (
+                    taken and alias.made and not taken[0].made
+                ):
+                    continue  # a listed form beats a made one; namesakes share a form
                 if alias.exact is None or _exact(alias, text, spans, index, last, relaxed):
-                    best[kind] = (alias, last)
-                    taken.add(kind)
-            last += 1
-            if last >= len(keys) or not _GAP.fullmatch(text, spans[last - 1][1], spans[last][0]):
+                    here.setdefault(kind, []).append(alias)
+            for kind, aliases in here.items():
+                best[kind] = (aliases, last)
+            following = last + 1
+            if following < len(keys) and keys[following] == "s" and _possessive(text, spans, last):
+                following += 1  # `Assad's regime`: the 's belongs to the word before
+            if following >= len(keys) or not _GAP.fullmatch(
+                text, spans[following - 1][1], spans[following][0]
+            ):
                 break
+            last = following
             node = node.get(keys[last])
         return best.items()
+
+
+def _possessive(text: str, spans, word: int) -> bool:
+    """True when word `word` is followed by an apostrophe and a lone s (`Assad's`)."""
+    between = text[spans[word][1] : spans[word + 1][0]]
+    return between in ("'", "\u2019")
 
 
 def _exact(alias: _Alias, text: str, spans, first: int, last: int, relaxed: bool) -> bool:
@@ -239,6 +321,8 @@ def _entity(kind: str, item: dict, names: dict[str, Entity]) -> Entity:
         province=item.get("province"),
         country=item.get("country"),
         region=item.get("region"),
+        city=item.get("city"),
+        side=item.get("side"),
     )
 
 
@@ -251,6 +335,7 @@ def load() -> Gazetteer:
         "country": _read("countries.toml").get("country", []),
         "theme": _read("themes.toml").get("theme", []),
     }
+    keep = frozenset(_read("matching.toml").get("not_inflections", []))
     entities: dict[str, dict[str, Entity]] = {kind: {} for kind in KINDS}
     matchers: dict[str, Matcher] = {}
     every: list[tuple[str, Entity]] = []
@@ -263,11 +348,11 @@ def load() -> Gazetteer:
             # A theme's name ("US NATO War Agenda") is a label, not a phrase to look for.
             own = [] if kind == "theme" else [entity.name]
             aliases += [(alias, entity) for alias in dict.fromkeys([*own, *words])]
-        matchers[kind] = Matcher(aliases)
+        matchers[kind] = Matcher(aliases, keep)
         every += aliases
     _check(entities)
     theme_min = {item["name"]: int(item.get("min_mentions", 2)) for item in sources["theme"]}
-    return Gazetteer(entities, matchers, Matcher(every), theme_min)
+    return Gazetteer(entities, matchers, Matcher(every, keep), theme_min)
 
 
 def _check(entities: dict[str, dict[str, Entity]]) -> None:
@@ -279,6 +364,8 @@ def _check(entities: dict[str, dict[str, Entity]]) -> None:
             raise GazetteerError(f"place {place.name!r}: unknown province {place.province!r}")
         if place.country and place.country not in entities["country"]:
             raise GazetteerError(f"place {place.name!r}: unknown country {place.country!r}")
+        if place.city and place.city not in entities["place"]:
+            raise GazetteerError(f"place {place.name!r}: unknown city {place.city!r}")
     for kind, named in entities.items():
         slugs = [e.slug for e in named.values()]
         if len(slugs) != len(set(slugs)):

@@ -123,7 +123,7 @@ def test_unit_rolls_up_to_its_parent():
     assert [e.name for e in gaz.lineage(tiger)] == ["Tiger Forces", "Syrian government forces"]
 
 
-def test_every_alias_belongs_to_one_entity():
+def test_every_alias_belongs_to_one_entity_except_namesake_places():
     import collections
 
     gaz = gazetteer.load()
@@ -132,6 +132,8 @@ def test_every_alias_belongs_to_one_entity():
         for alias in matcher.aliases():
             owners[(alias.keys, alias.exact)].add(alias.entity.name)
         shared = {k: v for k, v in owners.items() if len(v) > 1}
+        if kind == "place":  # namesakes are told apart by the article: "Name (City)"
+            shared = {k: v for k, v in shared.items() if not all("(" in n for n in sorted(v)[1:])}
         assert not shared, f"{kind}: aliases with two owners: {shared}"
 
 
