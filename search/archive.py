@@ -2,7 +2,8 @@
 and an export for OpenSearch / Elasticsearch.
 
 - export_records / export_jsonl: every live document as a JSON record that `search index`
-  reads back into the same article (plus a "tags" key for readers, which the indexer ignores).
+  reads back into the same document (the "tags" key is for readers; of it the indexer reads
+  only "origin", where the article was first read, which a restore keeps).
 - optimize: merge the live generation's segments into one, holding the write lock.
 - check: what is wrong with an index, as messages; never raises, whatever the damage.
 - snapshot: a consistent copy of the live index into a new folder, usable as an index root.
@@ -99,7 +100,8 @@ def _day(value: Any) -> str | None:
 
 def to_record(stored: dict) -> dict:
     """The JSON record of one stored document: the fields `search index` reads (EXPORT_KEYS)
-    from which it makes the same article again, and "tags", the stored tags, for readers.
+    from which it makes the same article again, and "tags", the stored tags, for readers
+    (`search index` takes its "origin" as where the article was first read).
 
     Regions and themes are the declared ones only: the indexer infers the others again from
     the text. A document stored without tags (not written by this service) falls back on its

@@ -45,6 +45,9 @@ class Article:
     credit: str | None = None
     origin: str = ""
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    # Where the article was first read, as a record of `search export` says (its tags'
+    # "origin"): a restore keeps it in the index, while `origin` names the dump's line.
+    recorded_origin: str | None = None
 
 
 @dataclass(frozen=True)

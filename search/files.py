@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -180,13 +181,24 @@ def _record(path: Path, record, origin: str, offset: int, columns=None) -> Itera
     if not isinstance(record, dict):
         yield None, Problem(origin, f"expected a JSON object, got {type(record).__name__}"), offset
         return
-    read = _article(
+    article, problem, _ = _article(
         lambda: parse_record(record, _content_id(path, record), origin, columns), origin, offset
     )
-    yield read
-    if read[0] is not None:
-        for warning in read[0].warnings:
+    recorded = _recorded_origin(record)
+    if article is not None and recorded is not None:
+        article = dataclasses.replace(article, recorded_origin=recorded)
+    yield article, problem, offset
+    if article is not None:
+        for warning in article.warnings:
             yield None, Problem(origin, warning, skipped=False), offset
+
+
+def _recorded_origin(record: Mapping) -> str | None:
+    """Where a record of `search export` says its article was first read (its tags'
+    "origin"), which a restore keeps; None for any other record."""
+    tags = record.get("tags")
+    origin = tags.get("origin") if isinstance(tags, dict) else None
+    return origin if isinstance(origin, str) else None
 
 
 class _DuplicateKey(ValueError):

@@ -122,6 +122,8 @@ def to_document(tagged: Tagged) -> dict:
     article = tagged.article
     stored = tagged.to_json()
     del stored["id"], stored["title"]
+    if article.recorded_origin is not None:  # restored from `search export`: as first read
+        stored["origin"] = article.recorded_origin
     doc = {
         "id": article.id,
         # Indexed with the tagger's mentions; stored as the plain text.
