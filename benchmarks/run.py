@@ -127,9 +127,11 @@ def build_plain(path: Path, target: Path) -> int:
 
 
 def build_ours(path: Path, target: Path, jobs: int) -> int:
+    from search import whoosh_ext
     from search.files import read_paths
     from search.index import write
 
+    whoosh_ext.install()  # as the CLI does
     _, items = read_paths([path])
     summary = write((i.article or i.problem for i in items), target, rebuild=True, jobs=jobs)
     return summary.indexed
@@ -215,10 +217,12 @@ def naive(ix, query: dict, kind: str) -> None:
 
 
 def in_process(root: Path, measured: list[dict]) -> dict:
+    from search import whoosh_ext
     from search.query import search
     from search.request import parse_request
     from search.service import Service
 
+    whoosh_ext.install()  # as the app factory does
     view = Service(root).view()
     out = {}
     for kind in KINDS:
