@@ -3,8 +3,6 @@ over several segments, answers from the cache."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from search import highlight, matchset
@@ -14,7 +12,7 @@ from search.query import _closest_word, build, positive_terms, search
 from search.request import parse_request
 from search.service import Service
 from search.tagging import tag
-from tests.live import Server
+from tests.live import InProcess
 from tests.test_writes import AUTH, KEY
 
 QUERIES = ["Daesh", "Deir Ezzor", "Raqqa attack", '"Syrian army"', "ISIS OR Kurds", "air*"]
@@ -51,33 +49,27 @@ def test_corrections_over_several_segments(index):
     assert answer["suggestion"]["q"] == "government"
 
 
-def test_repeated_search_comes_from_the_cache_until_the_index_changes(seeds_index, tmp_path):
-    copy = tmp_path / "ix"
-    shutil.copytree(seeds_index, copy)
-    server = Server(copy, env={"SEARCH_API_KEY": KEY})
-    try:
-        get = server.client.get
+def test_repeated_search_comes_from_the_cache_until_the_index_changes(index, monkeypatch):
+    monkeypatch.setenv("SEARCH_API_KEY", KEY)
+    with InProcess(index) as served:
+        get = served.client.get
         first = get("/search", params={"q": "Daesh"})
         again = get("/search", params={"q": "Daesh"})
         assert first.headers["x-cache"] == "miss" and again.headers["x-cache"] == "hit"
         assert first.json() == again.json()
         assert get("/search", params={"q": "Daesh", "page": 2}).headers["x-cache"] == "miss"
         body = {"title": "Daesh near Raqqa", "body": "Daesh fighters were seen."}
-        assert server.client.put("/documents/new-1", json=body, headers=AUTH).status_code == 201
+        assert served.client.put("/documents/new-1", json=body, headers=AUTH).status_code == 201
         after = get("/search", params={"q": "Daesh"})
         assert after.headers["x-cache"] == "miss"
         assert after.json()["total"] == first.json()["total"] + 1
-    finally:
-        server.stop()
 
 
-def test_no_cache_when_its_size_is_zero(seeds_index):
-    server = Server(seeds_index, env={"SEARCH_CACHE_SIZE": "0"})
-    try:
+def test_no_cache_when_its_size_is_zero(index, monkeypatch):
+    monkeypatch.setenv("SEARCH_CACHE_SIZE", "0")
+    with InProcess(index) as served:
         for _ in range(2):
-            assert server.client.get("/search", params={"q": "Daesh"}).headers["x-cache"] == "miss"
-    finally:
-        server.stop()
+            assert served.client.get("/search", params={"q": "Daesh"}).headers["x-cache"] == "miss"
 
 
 MATCH_QUERIES = [
