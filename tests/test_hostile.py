@@ -1,5 +1,6 @@
 """Hostile files (tests/hostile/, plus a 20 MB single line made here): `search index` reports
-each bad one and indexes the rest; the server's POST route answers each with a 4xx and stays up.
+each bad one and indexes the rest; the POST route (the served application, in process) answers
+each with a 4xx and stays up.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 import pytest
 
 from search.index import documents
-from tests.live import ROOT, Server, build_seeds
+from tests.live import ROOT, InProcess
 
 HOSTILE = ROOT / "tests" / "hostile"
 KEY = "hostile-key"
@@ -75,39 +76,35 @@ def test_search_index_reports_each_bad_file_and_indexes_the_rest(corpus, tmp_pat
     assert "العربية" in stored["controls-and-rtl"]["body"]
 
 
-def test_the_post_route_refuses_each_hostile_file_and_stays_up(corpus, tmp_path):
-    index = tmp_path / "ix"
-    build_seeds(index)
-    live = Server(index, env={"SEARCH_API_KEY": KEY})
+def test_the_post_route_refuses_each_hostile_file_and_stays_up(corpus, index, monkeypatch):
+    monkeypatch.setenv("SEARCH_API_KEY", KEY)
     auth = {"Authorization": f"Bearer {KEY}"}
-    try:
+    with InProcess(index) as served:
         for path in sorted(corpus.iterdir()):
             if path.name == "not-an-object.json" or path.suffix == ".jsonl":
                 continue  # they hold good articles too: tested below
             body = path.read_bytes()
             for media in ("application/json", "application/x-ndjson"):
-                response = live.client.post(
+                response = served.client.post(
                     "/documents", content=body, headers={**auth, "Content-Type": media}
                 )
                 assert 400 <= response.status_code < 500, (path.name, media, response.text)
                 assert response.json()["error"]["message"], path.name
-            response = live.client.put(
+            response = served.client.put(
                 "/documents/x", content=body, headers={**auth, "Content-Type": "application/json"}
             )
             assert 400 <= response.status_code < 500, (path.name, response.text)
         mixed = (corpus / "mixed-lines.jsonl").read_bytes()
-        response = live.client.post(
+        response = served.client.post(
             "/documents", content=mixed, headers={**auth, "Content-Type": "application/x-ndjson"}
         )
         assert response.status_code == 400  # line 2 is not JSON: the whole body is refused
         assert "line 2" in response.json()["error"]["message"]
-        response = live.client.post(
+        response = served.client.post(
             "/documents",
             content=(corpus / "not-an-object.json").read_bytes(),
             headers={**auth, "Content-Type": "application/json"},
         )
         assert [i["status"] for i in response.json()["items"]] == ["error"] * 3 + ["created"]
-        assert live.client.get("/health").json()["status"] == "ok"
-        assert live.client.get("/stats").json()["documents"] == 5 + 1
-    finally:
-        live.stop()
+        assert served.client.get("/health").json()["status"] == "ok"
+        assert served.client.get("/stats").json()["documents"] == 5 + 1
