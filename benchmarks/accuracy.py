@@ -45,14 +45,15 @@ ACTOR_CLASSES = {
     "self administration forces": ("side", {"Kurdish-led forces"}),
     "al-nusra front": ("faction", {"al-Nusra Front", "Hayat Tahrir al-Sham"}),
 }
-GOVERNORATES = {
+GOVERNORATES: dict[str, str | tuple[str, ...]] = {
     "aleppo": "Aleppo Governorate",
-    "damascus": "Damascus Governorate",
+    # FA-KES's "damascus" covers the city and its countryside (Eastern Ghouta, Douma ...)
+    "damascus": ("Damascus Governorate", "Rif Dimashq Governorate"),
     "idlib": "Idlib Governorate",
     "deir ezzor": "Deir ez-Zor Governorate",
     "raqqa": "Raqqa Governorate",
     "homs": "Homs Governorate",
-    "hasakeh": "Al-Hasakah Governorate",
+    "hasakeh": "Hasakah Governorate",
     "hama": "Hama Governorate",
     "daraa": "Daraa Governorate",
     "lattakia": "Latakia Governorate",
@@ -91,7 +92,8 @@ def fakes_agreement() -> dict[str, dict]:
             _count(actors, row["actor"], hit)
         governorate = GOVERNORATES.get(row["location"])
         if governorate:
-            _count(provinces, row["location"], governorate in tagged.names("province"))
+            wanted = {governorate} if isinstance(governorate, str) else set(governorate)
+            _count(provinces, row["location"], bool(wanted & set(tagged.names("province"))))
     return {"actor": _rates(actors), "province": _rates(provinces)}
 
 

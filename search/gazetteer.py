@@ -17,10 +17,12 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
-KINDS = ("faction", "place", "country", "theme")
+KINDS = ("faction", "place", "country", "theme", "side", "operation", "other", "description")
 # Kinds whose aliases are also found inflected. Theme keywords are not: their thresholds
 # (min_mentions) were set counting the forms the data lists.
-INFLECTED = frozenset({"faction", "place", "country", "side", "operation", "actor"})
+INFLECTED = frozenset(
+    {"faction", "place", "country", "side", "operation", "other", "description", "noun", "government"}
+)
 # Runs of letters and digits. Plain `re`, not nltk's RegexpTokenizer: nltk 3.9 wraps every
 # pattern in a wall-clock timeout check that tripled the time of tokenising a body, and this
 # pattern is linear anyway.
@@ -334,6 +336,10 @@ def load() -> Gazetteer:
         "place": _read("places.toml").get("place", []),
         "country": _read("countries.toml").get("country", []),
         "theme": _read("themes.toml").get("theme", []),
+        "side": _read("sides.toml").get("side", []),
+        "operation": _read("operations.toml").get("operation", []),
+        "other": _read("other_names.toml").get("other", []),
+        "description": _read("other_names.toml").get("description", []),
     }
     keep = frozenset(_read("matching.toml").get("not_inflections", []))
     entities: dict[str, dict[str, Entity]] = {kind: {} for kind in KINDS}
@@ -345,8 +351,9 @@ def load() -> Gazetteer:
             entity = _entity(kind, item, entities[kind])
             entities[kind][entity.name] = entity
             words = item.get("aliases", []) + item.get("demonyms", []) + item.get("keywords", [])
-            # A theme's name ("US NATO War Agenda") is a label, not a phrase to look for.
-            own = [] if kind == "theme" else [entity.name]
+            # Some names are labels, not phrases (a theme "US NATO War Agenda", a side "Other",
+            # the channel "Al Mayadeen": only "Al Mayadeen TV" is surely not the town).
+            own = [] if kind in ("theme", "side", "other", "description") else [entity.name]
             aliases += [(alias, entity) for alias in dict.fromkeys([*own, *words])]
         matchers[kind] = Matcher(aliases, keep)
         every += aliases
@@ -359,6 +366,8 @@ def _check(entities: dict[str, dict[str, Entity]]) -> None:
     for faction in entities["faction"].values():
         if faction.parent and faction.parent not in entities["faction"]:
             raise GazetteerError(f"faction {faction.name!r}: unknown parent {faction.parent!r}")
+        if faction.side not in entities["side"]:
+            raise GazetteerError(f"faction {faction.name!r}: unknown side {faction.side!r}")
     for place in entities["place"].values():
         if place.province and place.province not in entities["place"]:
             raise GazetteerError(f"place {place.name!r}: unknown province {place.province!r}")
@@ -382,6 +391,10 @@ class Mentions:
     place: tuple[Mention, ...]
     country: tuple[Mention, ...]
     theme: tuple[Mention, ...]
+    side: tuple[Mention, ...] = ()
+    operation: tuple[Mention, ...] = ()
+    other: tuple[Mention, ...] = ()  # names of other things: what lies inside is not a place
+    description: tuple[Mention, ...] = ()  # "al-Qaeda affiliate": the faction inside describes
 
     def of(self, kind: str) -> tuple[Mention, ...]:
         return getattr(self, kind)

@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from search import gazetteer
+from search import gazetteer, resolve
 from search.articles import Article
 from search.gazetteer import Entity, Mention
 
@@ -123,13 +123,17 @@ def _ranked(counter: Counter[str]) -> Counts:
 def tag(article: Article) -> Tagged:
     """Find every gazetteer entity in the article's title and body and derive its tags."""
     gaz = gazetteer.load()
-    found = {"title": gazetteer.find(article.title), "body": gazetteer.find(article.body)}
+    texts = {"title": article.title, "body": article.body}
+    found = resolve.settle(texts, {field: gazetteer.find(text) for field, text in texts.items()})
     mentions = {kind: [m for f in found.values() for m in f.of(kind)] for kind in gazetteer.KINDS}
 
     factions: Counter[str] = Counter()
+    sides: Counter[str] = Counter(m.entity.name for m in mentions["side"])
     for mention in mentions["faction"]:
         for entity in gaz.lineage(mention.entity):
             factions[entity.name] += 1
+        if mention.entity.side:
+            sides[mention.entity.side] += 1
 
     places: Counter[str] = Counter()
     provinces: Counter[str] = Counter()
@@ -137,6 +141,10 @@ def tag(article: Article) -> Tagged:
     for mention in mentions["place"]:
         place = mention.entity
         places[place.name] += 1
+        if mention.candidates:
+            continue  # a namesake the article does not decide: no province or country
+        if place.city:
+            places[place.city] += 1
         if place.province:
             provinces[place.province] += 1
         if place.country:
@@ -156,11 +164,13 @@ def tag(article: Article) -> Tagged:
         countries=_ranked(countries),
         regions_inferred=_infer_regions(countries, gaz.entities["country"]),
         themes_inferred=themes_inferred,
+        sides=_ranked(sides),
+        operations=_ranked(Counter(m.entity.name for m in mentions["operation"])),
         found=tuple(found.items()),
         mentions=tuple(
             (field, m)
             for field, f in found.items()
-            for kind in ("faction", "place", "country")
+            for kind in ("faction", "place", "country", "operation")
             for m in f.of(kind)
         ),
     )

@@ -1,0 +1,322 @@
+"""Actor phrases: a state's forces and the government side named without a group's name.
+
+"Russian jets pounded rebel-held Aleppo" is about Russian forces although no alias of them is
+written. The rules read the words of search/data/actors.toml around the country mentions the
+gazetteer found, and make faction mentions that say which rule made them (`Mention.rule`).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from search import gazetteer
+from search.gazetteer import Entity, Mention
+
+# Between the words of one phrase: spaces, hyphens, apostrophes, a period after an
+# abbreviation, commas and slashes in a list of states ("Russian, Syrian and Iranian jets").
+_GAP = re.compile(r"[\s\-'\u2019.,/]{1,3}")
+_EXPLICIT = {"syria", "syrian", "assad", "damascus", "bashar"}  # words naming the Syrian state
+
+
+@dataclass(frozen=True)
+class State:
+    country: str
+    forces: Entity
+    air: Entity
+    led: Entity
+
+
+@dataclass(frozen=True)
+class Rules:
+    """actors.toml, compiled: phrase matchers and word sets."""
+
+    states: dict[str, State]  # country name -> its forces
+    phrases: gazetteer.Matcher  # kinds "noun" (forces, air, actions) and "government"
+    modifiers: frozenset[str]
+    joiners: frozenset[str]
+    verbs: tuple[tuple[str, ...], ...]
+    helpers: frozenset[str]
+    attacks: frozenset[str]
+    reach: int
+    by: tuple[tuple[str, ...], ...]
+    not_before: tuple[tuple[str, ...], ...]
+    not_after: frozenset[str]
+    demonyms: frozenset[str]  # folded demonyms of every country
+
+
+def _words(phrase: str) -> tuple[str, ...]:
+    return tuple(gazetteer.fold(phrase[s:e]) for s, e in gazetteer.word_spans(phrase))
+
+
+def _tag(kind: str, name: str) -> Entity:
+    return Entity(kind, name, name)
+
+
+@cache
+def rules() -> Rules:
+    data = tomllib.loads((resources.files("search") / "data" / "actors.toml").read_text("utf-8"))
+    gaz = gazetteer.load()
+    factions = gaz.entities["faction"]
+    states = {}
+    for item in data["state"]:
+        forces = factions[item["forces"]]
+        air = factions[item.get("air", item["forces"])]
+        led = factions[item.get("led", item["forces"])]
+        states[item["country"]] = State(item["country"], forces, air, led)
+    nouns, government = data["nouns"], data["government"]
+    phrases = [
+        (phrase, _tag("noun", group))
+        for group in ("forces", "air", "actions")
+        for phrase in nouns[group]
+    ]
+    phrases += [
+        (phrase, _tag("government", group))
+        for group in ("syria", "syria_air", "either", "either_air")
+        for phrase in government[group]
+    ]
+    countries = tomllib.loads(
+        (resources.files("search") / "data" / "countries.toml").read_text("utf-8")
+    )["country"]
+    demonyms = {_words(d)[-1] for c in countries for d in c.get("demonyms", [])}
+    return Rules(
+        states=states,
+        phrases=gazetteer.Matcher(phrases),
+        modifiers=frozenset(nouns["modifiers"]),
+        joiners=frozenset(nouns["joiners"]),
+        verbs=tuple(_words(v) for v in nouns["verbs"]),
+        helpers=frozenset(nouns["helpers"]),
+        attacks=frozenset(nouns["attacks"]),
+        reach=int(nouns["reach"]),
+        by=tuple(_words(v) for v in nouns["by"]),
+        not_before=tuple(_words(v) for v in government["not_before"]),
+        not_after=frozenset(gazetteer.fold(w) for w in government["not_after"]),
+        demonyms=frozenset(demonyms),
+    )
+
+
+class _Text:
+    """One text's words, and the questions the rules ask about them."""
+
+    def __init__(self, text: str, mentions: gazetteer.Mentions) -> None:
+        self.text, self.spans, self.keys = text, mentions.spans, mentions.keys
+        self.starts = [s for s, _ in self.spans]
+
+    def last(self, mention: Mention) -> int:
+        """Index of the last word of a mention."""
+        return bisect_right(self.starts, mention.end - 1) - 1
+
+    def joined(self, word: int) -> bool:
+        """True when word `word` follows the word before it within one phrase."""
+        if word <= 0 or word >= len(self.spans):
+            return False
+        return bool(_GAP.fullmatch(self.text, self.spans[word - 1][1], self.spans[word][0]))
+
+    def at(self, word: int, phrase: tuple[str, ...]) -> bool:
+        """True when `phrase` is written from word `word` on, as one phrase."""
+        end = word + len(phrase)
+        return (
+            end <= len(self.keys)
+            and tuple(self.keys[word:end]) == phrase
+            and all(self.joined(w) for w in range(word + 1, end))
+        )
+
+    def after(self, word: int) -> int:
+        """The word after `word`, past a possessive `'s`."""
+        following = word + 1
+        if following < len(self.keys) and self.keys[following] == "s" and self.joined(following):
+            between = self.text[self.spans[word][1] : self.spans[following][0]]
+            if between in ("'", "\u2019"):
+                return following + 1
+        return following
+
+
+def find(
+    text: str, mentions: gazetteer.Mentions, context: str | None
+) -> list[Mention]:
+    """Faction mentions made by the actor rules in one text. `context` is the country the
+    article is about ("Syria", "Iraq" or None), for the government descriptions."""
+    found = rules().phrases.find_kinds(
+        text, list(mentions.spans), list(mentions.keys), kinds=("noun", "government")
+    )
+    words = _Text(text, mentions)
+    nouns = {m.word: m for m in found["noun"]}
+    countries = {m.word: m for m in mentions.country}
+    out = _states(words, countries, nouns) + _by_state(words, countries, nouns)
+    out += _government(words, found["government"], countries, context)
+    # A phrase inside a named faction adds nothing ("Syrian Army troops" is the Syrian Army);
+    # one that reaches past it does ("Syrian army air forces": the air force too).
+    named = [(m.start, m.end) for m in mentions.faction]
+    out = [m for m in out if not any(s <= m.start and m.end <= e for s, e in named)]
+    out.sort(key=lambda m: m.start)
+    return out
+
+
+def _state(mention: Mention | None) -> State | None:
+    return rules().states.get(mention.entity.name) if mention is not None else None
+
+
+def _states(words: _Text, countries: dict[int, Mention], nouns: dict[int, Mention]) -> list:
+    """"Russian jets", "Russian or Syrian war planes", "Russian and regime warplanes",
+    "Syrian government air strikes", "U.S.-led air strikes", "Russia launched air strikes",
+    "Turkey's army"."""
+    config = rules()
+    out: list[Mention] = []
+    skip_to = -1
+    for index, country in sorted(countries.items()):
+        state = _state(country)
+        if state is None or index < skip_to:
+            continue
+        last = words.last(country)
+        written = words.text[country.start : country.end]
+        demonym = words.keys[index] in config.demonyms
+        possessive = words.after(last) > last + 1
+        if demonym or possessive or not any(c.islower() for c in written):
+            made = _noun_phrase(words, country, countries, nouns)
+            if made:
+                out += made
+                skip_to = words.last(made[-1]) + 1
+                continue
+        if not demonym:
+            out += _subject(words, country, state, nouns)
+    return out
+
+
+def _noun_phrase(
+    words: _Text, country: Mention, countries: dict[int, Mention], nouns: dict[int, Mention]
+) -> list:
+    """The state (and the states joined to it) before a force noun, within a few words of
+    `led`, joiners and modifiers; [] when no noun ends the phrase."""
+    config = rules()
+    chain, led, found = [country], False, None
+    position = words.after(words.last(country))
+    for _ in range(6):
+        if position >= len(words.keys) or not words.joined(position):
+            break
+        key = words.keys[position]
+        noun = nouns.get(position)
+        if noun is not None and noun.entity.name != "actions":
+            found = noun  # a word that is also a modifier may yet lead to a longer phrase
+            if key not in config.modifiers:
+                break
+        elif found is not None:
+            break
+        if key == "led":
+            led = True
+        elif key in config.joiners and _state(countries.get(position + 1)):
+            chain.append(countries[position + 1])
+            position = words.after(words.last(countries[position + 1]))
+            continue
+        elif key not in config.modifiers and key not in config.joiners:
+            break
+        position = words.last(noun) + 1 if noun is not None else position + 1
+    if found is None:
+        return []
+    return _made(words, chain, found, "state-led" if led else "state + noun", led)
+
+
+def _made(words: _Text, chain: Sequence[Mention], noun: Mention, rule: str, led: bool) -> list:
+    out = []
+    for number, country in enumerate(chain):
+        state = _state(country)
+        assert state is not None
+        faction = state.led if led else state.air if noun.entity.name == "air" else state.forces
+        end = noun.end if number == len(chain) - 1 else country.end
+        phrase = words.text[country.start : end]
+        out.append(
+            Mention(faction, country.start, end, country.word, rule=f"{rule}: {phrase}")
+        )
+    return out
+
+
+def _subject(words: _Text, country: Mention, state: State, nouns: dict[int, Mention]) -> list:
+    """"Russia launched air strikes", "Israel has carried out a strike", "Russia bombed"."""
+    config = rules()
+    position = words.after(words.last(country))
+    while position < len(words.keys) and words.keys[position] in config.helpers:
+        if not words.joined(position):
+            return []
+        position += 1
+    if position >= len(words.keys) or not words.joined(position):
+        return []
+    end = words.spans[position][1]
+    if words.keys[position] in config.attacks:
+        phrase = words.text[country.start : end]
+        return [Mention(state.forces, country.start, country.end, country.word,
+                        rule=f"state + attack verb: {phrase}")]
+    verb = next((v for v in config.verbs if words.at(position, v)), None)
+    if verb is None:
+        return []
+    position += len(verb)
+    for step in range(config.reach + 1):
+        if position + step >= len(words.keys) or (step and not words.joined(position + step)):
+            return []
+        noun = nouns.get(position + step)
+        if noun is not None:
+            faction = state.air if noun.entity.name == "air" else state.forces
+            phrase = words.text[country.start : noun.end]
+            return [Mention(faction, country.start, country.end, country.word,
+                            rule=f"state + verb + noun: {phrase}")]
+    return []
+
+
+def _by_state(words: _Text, countries: dict[int, Mention], nouns: dict[int, Mention]) -> list:
+    """"air strikes by Russia", "raids carried out by Israel"."""
+    out = []
+    for noun in nouns.values():
+        following = words.last(noun) + 1
+        for phrase in rules().by:
+            if words.joined(following) and words.at(following, phrase):
+                after = following + len(phrase)
+                if after < len(words.keys) and words.keys[after] == "the":
+                    after += 1
+                country = countries.get(after)
+                state = _state(country)
+                if state is not None and words.joined(after):
+                    assert country is not None
+                    faction = state.air if noun.entity.name == "air" else state.forces
+                    text = words.text[noun.start : country.end]
+                    out.append(Mention(faction, country.start, country.end, country.word,
+                                       rule=f"noun by state: {text}"))
+                break
+    return out
+
+
+def _government(
+    words: _Text, found: list[Mention], countries: dict[int, Mention], context: str | None
+) -> list:
+    """"regime forces", "forces loyal to Assad", "government troops" (Syria or Iraq)."""
+    config = rules()
+    states = config.states
+    out = []
+    for mention in found:
+        group, last = mention.entity.name, words.last(mention)
+        before = mention.word - 1
+        if before >= 0 and words.joined(mention.word):
+            if words.keys[before] in config.not_after:
+                continue
+            country = next((m for w, m in countries.items() if words.last(m) == before), None)
+            if country is not None and country.entity.name not in ("Syria", "Iraq"):
+                continue  # "the Turkish regime", "Afghan government forces"
+            if country is not None:
+                context = country.entity.name
+        if any(words.joined(last + 1) and words.at(last + 1, p) for p in config.not_before):
+            continue
+        explicit = bool(_EXPLICIT.intersection(words.keys[mention.word : last + 1]))
+        if group.startswith("syria"):
+            country_name = "Syria" if explicit or context == "Syria" else None
+        else:
+            country_name = context
+        state = states.get(country_name) if country_name in ("Syria", "Iraq") else None
+        if state is None:
+            continue
+        faction = state.air if group.endswith("_air") else state.forces
+        phrase = words.text[mention.start : mention.end]
+        out.append(Mention(faction, mention.start, mention.end, mention.word,
+                           rule=f"government description: {phrase}"))
+    return out
