@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.live import ROOT, Server, build_seeds
+from tests.live import ROOT, Server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -61,9 +62,11 @@ SCREENSHOT = ROOT / "docs" / "screenshot-results.png"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("browser-index")
-    build_seeds(folder)
+def probed(tmp_path_factory, seeds_index):
+    """A real server over a copy of the seeds and the XSS probe: its own, since the probe is
+    one more document than the session's `server` holds."""
+    folder = tmp_path_factory.mktemp("browser") / "ix"
+    shutil.copytree(seeds_index, folder)
     probe = tmp_path_factory.mktemp("browser-input") / "xss.json"
     probe.write_text(
         json.dumps(
@@ -104,10 +107,10 @@ def browser():
 
 
 @pytest.fixture
-def page(server, browser):
+def page(probed, browser):
     """A fresh page at / in a 1280x900 window; returns the driver."""
     browser.set_window_size(1280, 900)
-    browser.get(server.url + "/")
+    browser.get(probed.url + "/")
     WebDriverWait(browser, WAIT).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "input#q"), "no input#q on the page at /"
     )
@@ -217,8 +220,8 @@ def is_hidden(element) -> bool:
     return element.get_attribute("hidden") is not None or not element.is_displayed()
 
 
-def api(server, path: str, **query):
-    response = server.client.get(path, params=query)
+def api(probed, path: str, **query):
+    response = probed.client.get(path, params=query)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -255,7 +258,7 @@ def test_typing_shows_hits_with_marked_snippets(page):
         assert title.get_attribute("href").endswith(f"?doc={hit.get_attribute('data-id')}")
 
 
-def test_facet_checkbox_narrows_and_counts_update(page, server):
+def test_facet_checkbox_narrows_and_counts_update(page, probed):
     type_query(page, "Raqqa")
     wait_hits(page, 4, "Raqqa")
     before = {name: facet_counts(page, name) for name in FACETS}
@@ -274,7 +277,7 @@ def test_facet_checkbox_narrows_and_counts_update(page, server):
     wait_for(page, lambda d: params(d).get("faction") == [value], f"faction={value} in the URL")
     wait_rendered(page, "Raqqa")
     wait_hits(page, expected, f"Raqqa + faction {value}")
-    answer = api(server, "/search", q="Raqqa", faction=value, facet_size=100, per_page=100)
+    answer = api(probed, "/search", q="Raqqa", faction=value, facet_size=100, per_page=100)
     assert sorted(hit_ids(page)) == sorted(hit["id"] for hit in answer["hits"])
     ticked = page.find_element(
         By.CSS_SELECTOR, f"input[type=checkbox][data-facet=faction][value={json.dumps(value)}]"
@@ -309,7 +312,7 @@ def test_back_button_restores_previous_search(page):
     wait_hits(page, 4, "Raqqa again after back")
 
 
-def test_hit_title_opens_document_and_escape_closes_it(page, server):
+def test_hit_title_opens_document_and_escape_closes_it(page, probed):
     type_query(page, "Raqqa")
     wait_hits(page, 4, "Raqqa")
     article = page.find_element(By.CSS_SELECTOR, "article#document")
@@ -319,7 +322,7 @@ def test_hit_title_opens_document_and_escape_closes_it(page, server):
     first.find_element(By.CSS_SELECTOR, "a.title").click()
     wait_for(page, lambda d: params(d).get("doc") == [doc_id], f"doc={doc_id} in the URL")
     wait_for(page, lambda d: article.is_displayed(), "article#document to show")
-    document = api(server, f"/documents/{doc_id}")
+    document = api(probed, f"/documents/{doc_id}")
     wait_for(
         page,
         lambda d: (
@@ -348,11 +351,11 @@ def test_hit_title_opens_document_and_escape_closes_it(page, server):
     wait_for(page, lambda d: "doc" not in params(d), "doc= to leave the URL")
 
 
-def test_syntax_error_shows_api_message_then_clears(page, server):
+def test_syntax_error_shows_api_message_then_clears(page, probed):
     error = page.find_element(By.CSS_SELECTOR, "#error")
     assert error.get_attribute("role") == "alert"
     type_query(page, "raqqa AND (mosul", state="error")
-    answer = server.client.get("/search", params={"q": "raqqa AND (mosul"})
+    answer = probed.client.get("/search", params={"q": "raqqa AND (mosul"})
     api_error = answer.json()["error"]["message"]
     wait_for(page, lambda d: not is_hidden(error), "#error to show")
     assert "unclosed '('" in error.text and api_error in error.text, (
@@ -366,12 +369,12 @@ def test_syntax_error_shows_api_message_then_clears(page, server):
     arm(page)
     box.send_keys(Keys.END, ")")
     wait_rendered(page, "raqqa AND (mosul)")
-    total = api(server, "/search", q="raqqa AND (mosul)")["total"]
+    total = api(probed, "/search", q="raqqa AND (mosul)")["total"]
     wait_hits(page, total, "raqqa AND (mosul)")
     assert error.get_attribute("hidden") is not None, "#error lacks the hidden attribute"
 
 
-def test_article_text_is_never_html(page, server):
+def test_article_text_is_never_html(page, probed):
     type_query(page, "zubrowka")
     wait_hits(page, 1, "the XSS probe")
     hit = hits(page)[0]
