@@ -125,15 +125,8 @@ def test_console_script_is_installed():
     assert result.returncode == 0 and result.stdout.startswith("search ")
 
 
-@pytest.fixture(scope="module")
-def seed_index(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli-ix")
-    assert run("index", "seeds", "--index", root, "-q").returncode == 0
-    return root
-
-
-def test_query_prints_hits_and_facets(seed_index):
-    result = run("query", "Mosul NOT Raqqa", "--index", seed_index, "--facets", "faction")
+def test_query_prints_hits_and_facets(seeds_index):
+    result = run("query", "Mosul NOT Raqqa", "--index", seeds_index, "--facets", "faction")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("1 hits (")
@@ -148,9 +141,9 @@ def test_query_prints_hits_and_facets(seed_index):
     )
 
 
-def test_query_json_is_the_api_answer(seed_index):
+def test_query_json_is_the_api_answer(seeds_index):
     result = run(
-        "query", "Daesh", "--index", seed_index, "--json", "-f", "source=RFE/RL", "--sort=-date"
+        "query", "Daesh", "--index", seeds_index, "--json", "-f", "source=RFE/RL", "--sort=-date"
     )
     body = json.loads(result.stdout)
     assert body["total"] == 1 and body["hits"][0]["id"] == "004_bc0f7c810eb851fd"
@@ -166,8 +159,8 @@ def test_query_json_is_the_api_answer(seed_index):
         (["query", "x", "-f", "colour=red"], "search: error: unknown parameter 'colour'"),
     ],
 )
-def test_query_errors_are_one_line(seed_index, args, message):
-    result = run(*args, "--index", seed_index)
+def test_query_errors_are_one_line(seeds_index, args, message):
+    result = run(*args, "--index", seeds_index)
     assert result.returncode == 2
     assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1
 
