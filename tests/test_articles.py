@@ -1,8 +1,17 @@
+import contextlib
+import copy
+import dataclasses
+import json
+import re
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from search.articles import ArticleError, parse_record, parse_text, source_name
+from search.articles import Article, ArticleError, parse_record, parse_text, source_name
+from search.tagging import tag
+from tests.properties import PROPERTY
 
 GLOBAL_RESEARCH = """
 
@@ -201,3 +210,137 @@ def test_a_sentence_starting_with_by_is_body_not_byline():
         "Title\nBy Jane Doe and John al-Roe\n\nGlobal Research, July 11, 2017\nB", "n"
     )
     assert named.authors == ("Jane Doe", "John al-Roe")
+
+
+# --- properties on any text or record ----------------------------------------------------
+
+ARTICLE_PIECES = st.sampled_from(
+    [
+        "\x00",
+        "\u200f",
+        "\u202e",
+        "\u202d",
+        "\u2066",
+        "\ufeff",
+        "\r",
+        "\r\n",
+        "\n",
+        "\u2028",
+        "\x85",
+        "\x0c",
+        "\t",
+        " ",
+        "\u00a0",
+        "مقاتلو داعش في الرقة",
+        "דאעש",
+        "Дейр-эз-Зор",
+        "Deir ez-Zor",
+        "Daesh",
+        "ISIS",
+        "IS",
+        "e\u0301",
+        "\u0301",
+        "🇸🇾",
+        "𓀀",
+        "<script>",
+        "By John Doe",
+        "By [South Front](#)",
+        "Global Research, July 11, 2017",
+        "[South Front](#) 10 July 2017",
+        "Region: Middle East",
+        "Theme: Terrorism",
+        "In-depth Report:",
+        "**",
+        "[x](",
+        "RFE/RL",
+        "Copyright",
+    ]
+)
+WHITESPACE = st.text(alphabet=" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\u00a0\u2028\u2029\u3000\u200b")
+ARTICLE_TEXT = st.one_of(
+    st.text(),
+    st.lists(st.one_of(ARTICLE_PIECES, st.text(max_size=6)), max_size=60).map("".join),
+    WHITESPACE,
+    st.text(alphabet=st.characters(exclude_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028")),
+    # a very long single line, with no newline at all
+    st.tuples(ARTICLE_PIECES, st.integers(500, 5000)).map(lambda p: p[0].strip() * p[1]),
+)
+_BIDI_AND_NUL = re.compile("[\x00\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def check_article(article: Article, article_id: str | None = None) -> None:
+    assert isinstance(article, Article)
+    assert article.id == article_id if article_id else isinstance(article.id, str) and article.id
+    assert isinstance(article.title, str) and article.title
+    assert isinstance(article.body, str)
+    for text in (article.title, article.body):
+        assert not _BIDI_AND_NUL.search(text), ascii(text[:80])
+    tagged = tag(article).to_json()
+    assert tag(article).to_json() == tagged
+    assert tag(dataclasses.replace(article)).to_json() == tagged
+    assert tag(copy.deepcopy(article)).to_json() == tagged
+    json.dumps(tagged, allow_nan=False)  # stored with the document, answered as JSON
+
+
+@settings(PROPERTY, max_examples=300)
+@given(ARTICLE_TEXT)
+def test_parse_text_returns_an_article_or_raises_article_error(text):
+    try:
+        article = parse_text(text, "id")
+    except ArticleError:
+        return
+    check_article(article, "id")
+
+
+RECORD_KEYS = st.sampled_from(
+    [
+        "title",
+        "body",
+        "date",
+        "source",
+        "author",
+        "id",
+        "url",
+        "region",
+        "theme",
+        "report",
+        "Title",
+        " BODY ",
+        "headline",
+        "content",
+        "published",
+        "authors",
+        "credit",
+        "original_source",
+    ]
+)
+RECORD_VALUES = st.one_of(
+    st.text(),
+    ARTICLE_TEXT,
+    st.integers(),
+    st.floats(),  # NaN and infinities too
+    st.none(),
+    st.booleans(),
+    st.lists(st.text(), max_size=4),
+    st.lists(st.one_of(st.text(), st.integers(), st.none(), st.floats()), max_size=4),
+    st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=3),
+    st.lists(st.dictionaries(st.text(max_size=2), st.integers(), max_size=2), max_size=2),
+    st.text(alphabet="0123456789/-., TZJanFebMayOctuly:", max_size=25),  # date-shaped
+)
+
+
+@settings(PROPERTY, max_examples=300)
+@given(st.dictionaries(RECORD_KEYS, RECORD_VALUES, max_size=8))
+def test_parse_record_returns_an_article_or_raises_article_error(record):
+    try:
+        article = parse_record(record, "default")
+    except ArticleError:
+        return
+    check_article(article)
+
+
+@pytest.mark.parametrize("key", ["title", "id"])
+def test_a_huge_integer_field_is_an_article_error(key):
+    record = {"title": "t", "body": "b", key: 10**4300}
+    with contextlib.suppress(ArticleError):
+        parse_record(record, "id")

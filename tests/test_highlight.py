@@ -1,9 +1,18 @@
 import html
 import re
+import tempfile
+import unicodedata
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
+from search import index
+from search.articles import Article
 from search.highlight import Fragment, fragments, match_ranges, whole
+from search.query import View, search
+from search.request import SearchRequest
+from tests.properties import WITH_INDEX
 
 RAQQA = {"place:raqqa"}
 
@@ -258,3 +267,144 @@ def test_fragments_never_repeat_text():
     found = fragments(text, RAQQA, count=3, size=120)
     for first, second in zip(found, found[1:], strict=False):
         assert first.offset + len(first.text) <= second.offset
+
+
+# --- properties on hostile bodies, through search answers -------------------------------
+
+QUERY_WORD = "zebra"
+HIGHLIGHT_PIECES = st.sampled_from(
+    [
+        "<",
+        ">",
+        "&",
+        '"',
+        "'",
+        "<script>alert(1)</script>",
+        "</mark>",
+        "<mark>",
+        "&amp;",
+        "&lt;",
+        "&#x27;",
+        "😀",
+        "𓀀",
+        "🇸🇾",
+        "👩\u200d👩\u200d👧",
+        "e\u0301",
+        "\u0301",
+        "\u0651",
+        "ก\u0e31",
+        "\u200f",
+        "\u202e",
+        "\x00",
+        "\n",
+        "\n\n",
+        " ",
+        "Daesh",
+        "Raqqa",
+        QUERY_WORD,
+        "zebras",
+        "مرحبا",
+    ]
+)
+CHUNK = st.one_of(
+    HIGHLIGHT_PIECES,
+    st.text(max_size=8),
+    st.text(alphabet=st.characters(categories=["Mn", "Mc", "Me"]), max_size=3),
+)
+TEXT_AROUND = st.lists(CHUNK, max_size=80).map("".join)
+# the query word stands alone somewhere in each body
+BODY = st.tuples(TEXT_AROUND, TEXT_AROUND).map(lambda p: f"{p[0]} {QUERY_WORD} {p[1]}")
+TITLE = st.lists(CHUNK, max_size=8).map("".join)
+HIGHLIGHT_QUERIES = st.sampled_from([QUERY_WORD, f"{QUERY_WORD} OR Daesh", f"{QUERY_WORD[:3]}*"])
+
+
+def highlighted_hits(articles: list[Article], q: str, size: int, count: int) -> list[dict]:
+    """Index the articles (a fresh index each time) and search them with highlights."""
+    request = SearchRequest(q=q, facets=(), per_page=100, fragment_size=size, fragments=count)
+    with tempfile.TemporaryDirectory() as root:
+        index.write(articles, root)
+        with index.open_index(root).searcher() as searcher:
+            answer = search(View(searcher), request)
+    assert answer["total"] == len(articles)
+    return answer["hits"]
+
+
+def without_marks(markup: str) -> str:
+    return markup.replace("<mark>", "").replace("</mark>", "")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@settings(WITH_INDEX, max_examples=40)
+@given(
+    st.lists(BODY, min_size=1, max_size=5),
+    st.lists(TITLE, min_size=5, max_size=5),
+    HIGHLIGHT_QUERIES,
+    st.integers(20, 200),
+    st.integers(1, 5),
+)
+def test_highlights_are_escaped_and_fragments_are_slices(bodies, titles, q, size, count):
+    articles = [Article(id=f"a{i}", title=titles[i], body=body) for i, body in enumerate(bodies)]
+    by_id = {article.id: article for article in articles}
+    for hit in highlighted_hits(articles, q, size, count):
+        article = by_id[hit["id"]]
+        title = hit["highlights"]["title"]
+        assert html.unescape(hit["title_html"]) == article.title
+        assert title["text"] == article.title and title["offset"] == 0
+        fragments = hit["highlights"]["body"]
+        assert 1 <= len(fragments) <= count
+        for item in [title, *fragments]:
+            bare = without_marks(item["html"])
+            assert "<" not in bare and ">" not in bare, item["html"]
+            assert html.unescape(bare) == item["text"]
+        assert "<" not in hit["title_html"] and ">" not in hit["title_html"]
+        body = article.body
+        for fragment in fragments:
+            text, offset = fragment["text"], fragment["offset"]
+            text.encode("utf-8")
+            assert not _SURROGATE.search(text)
+            assert offset >= 0 and offset + len(text) <= len(body)
+            original = body[offset : offset + len(text)]
+            # highlight._cut turns a newline into a space (same length: ranges stay valid)
+            assert original.replace("\n", " ") == text
+            assert text in body.replace("\n", " ")
+            if "\n" not in original:
+                assert original == text
+            for start, end in fragment["ranges"]:
+                assert 0 <= start < end <= len(text)
+                assert body[offset + start : offset + end].replace("\n", " ") == text[start:end]
+
+
+def splits_a_mark_from_its_base(body: str, cut: int) -> bool:
+    """Cutting `body` at `cut` leaves a combining mark on one side and the letter it sits on
+    (not a space: a mark after a space is lone in the body already) on the other."""
+    return (
+        0 < cut < len(body)
+        and unicodedata.category(body[cut]) in ("Mn", "Mc", "Me")
+        and not body[cut - 1].isspace()
+    )
+
+
+# letters with their marks in a run without spaces after the word (a URL, Thai text)
+CLUSTERS = st.sampled_from(["e\u0301", "a\u0301\u0323", "ก\u0e31", "ب\u0651", "क\u093f", "x"])
+NO_SPACE_RUN = st.lists(CLUSTERS, min_size=1, max_size=120).map("".join)
+BODY_WITH_MARKS = st.tuples(TEXT_AROUND, NO_SPACE_RUN, TEXT_AROUND).map(
+    lambda p: f"{p[0]} {QUERY_WORD}/{p[1]} {p[2]}"
+)
+
+
+@settings(WITH_INDEX, max_examples=20)
+@example(bodies=[f"{QUERY_WORD}/" + "e\u0301" * 30], size=21)
+@given(st.lists(BODY_WITH_MARKS, min_size=1, max_size=3), st.integers(20, 60))
+def test_fragments_never_split_a_combining_mark_from_its_letter(bodies, size):
+    articles = [Article(id=f"a{i}", title="t", body=body) for i, body in enumerate(bodies)]
+    by_id = {article.id: article for article in articles}
+    for hit in highlighted_hits(articles, QUERY_WORD, size, 3):
+        body = by_id[hit["id"]].body
+        for fragment in hit["highlights"]["body"]:
+            assert fragment["ranges"]  # the fragment is the one around the word
+            start = fragment["offset"]
+            end = start + len(fragment["text"])
+            assert not splits_a_mark_from_its_base(body, start), ascii(body[start - 3 : start + 3])
+            assert not splits_a_mark_from_its_base(body, end), ascii(body[end - 3 : end + 3])

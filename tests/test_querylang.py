@@ -1,9 +1,11 @@
 import dataclasses
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from search import querylang
 from search.errors import QuerySyntaxError
 from search.querylang import (
     FIELDS,
@@ -19,6 +21,7 @@ from search.querylang import (
     parse,
     render,
 )
+from tests.properties import PROPERTY, parse_or_error
 
 
 def strip(node):
@@ -371,3 +374,69 @@ def test_parse_raises_only_syntax_errors_and_round_trips(text):
 def test_an_escaped_star_is_a_word_not_everything():
     assert parse(r"\*") == Word("*", 0)
     assert parse("*") == All()
+
+
+# --- properties on any text ---------------------------------------------------------------
+
+QUERY_PIECES = st.sampled_from(
+    [
+        *'*"():\\-+~ ',
+        "\t",
+        "\n",
+        "\x00",
+        "\u00a0",
+        "\u2028",
+        "\u0301",
+        "é",
+        "\u202e",
+        "NOT ",
+        "OR ",
+        "AND ",
+        "&&",
+        "||",
+        "title:",
+        "source:",
+        "Body:",
+        "color:",
+        "a",
+        "ab",
+        "zq",
+        "Daesh",
+        "10:30",
+    ]
+)
+QUERYISH = st.lists(st.one_of(QUERY_PIECES, st.text(max_size=3)), max_size=80).map("".join)
+ANY_QUERY = st.one_of(
+    st.text(max_size=1200),  # all of Unicode but surrogates: controls, marks, astral planes
+    QUERYISH,
+    st.text(min_size=MAX_LENGTH - 2, max_size=MAX_LENGTH + 2),
+)
+
+
+@settings(PROPERTY, max_examples=300)
+@given(ANY_QUERY)
+def test_any_text_parses_or_says_where_it_fails_and_round_trips(text):
+    tree = parse_or_error(text)
+    if tree is None:
+        return
+    rendered = render(tree)
+    # the tree must come back whatever the length of its rendering; that the rendering can
+    # pass the length limit is test_render_may_pass_the_length_limit_and_still_round_trips
+    with mock.patch.object(querylang, "MAX_LENGTH", max(MAX_LENGTH, len(rendered))):
+        again = parse(rendered)
+    assert strip(again) == strip(tree), rendered
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x" * (MAX_LENGTH - 1) + ":", "source:(" + " ".join(["abcdefghijklmn"] * 64) + ")"],
+    ids=["colon", "field-group"],
+)
+def test_render_may_pass_the_length_limit_and_still_round_trips(text):
+    """MAX_LENGTH bounds what users send; render() escapes and repeats fields (documented)."""
+    assert len(text) <= MAX_LENGTH
+    tree = parse(text)
+    rendered = render(tree)
+    assert len(rendered) > MAX_LENGTH
+    with mock.patch.object(querylang, "MAX_LENGTH", len(rendered)):
+        assert strip(parse(rendered)) == strip(tree)
