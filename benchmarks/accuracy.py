@@ -171,8 +171,13 @@ def report(as_json: bool) -> None:
     figures = {
         "fakes": fakes,
         "gold": {
-            kind: {"precision": s.precision, "recall": s.recall, "right": s.right,
-                   "tagged": s.tagged, "gold": s.gold}
+            kind: {
+                "precision": s.precision,
+                "recall": s.recall,
+                "right": s.right,
+                "tagged": s.tagged,
+                "gold": s.gold,
+            }
             for kind, s in scores.items()
         },
     }
@@ -185,9 +190,11 @@ def report(as_json: bool) -> None:
         for key, cell in fakes[table].items():
             print(f"| {table}: {key} | {cell['articles']} | {cell['agree']} | {cell['rate']:.3f} |")
     print(f"\nGold file ({len(gold_rows())} articles): (article, name) pairs\n")
-    print("| kind | precision | recall | right | tagged | gold |\n| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| kind | precision | recall | right | tagged | gold |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for kind, s in scores.items():
-        print(f"| {kind} | {s.precision:.3f} | {s.recall:.3f} | {s.right} | {s.tagged} | {s.gold} |")
+        cells = f"{s.precision:.3f} | {s.recall:.3f} | {s.right} | {s.tagged} | {s.gold}"
+        print(f"| {kind} | {cells} |")
     for kind, s in scores.items():
         print(f"\n{kind}: missed {sum(s.misses.values())}")
         for name in sorted(s.misses):

@@ -37,7 +37,6 @@ class Rules:
     """actors.toml, compiled: phrase matchers and word sets."""
 
     states: dict[str, State]  # country name -> its forces
-    phrases: gazetteer.Matcher  # kinds "noun" (forces, air, actions) and "government"
     modifiers: frozenset[str]
     joiners: frozenset[str]
     verbs: tuple[tuple[str, ...], ...]
@@ -54,10 +53,6 @@ def _words(phrase: str) -> tuple[str, ...]:
     return tuple(gazetteer.fold(phrase[s:e]) for s, e in gazetteer.word_spans(phrase))
 
 
-def _tag(kind: str, name: str) -> Entity:
-    return Entity(kind, name, name)
-
-
 @cache
 def rules() -> Rules:
     data = tomllib.loads((resources.files("search") / "data" / "actors.toml").read_text("utf-8"))
@@ -70,23 +65,12 @@ def rules() -> Rules:
         led = factions[item.get("led", item["forces"])]
         states[item["country"]] = State(item["country"], forces, air, led)
     nouns, government = data["nouns"], data["government"]
-    phrases = [
-        (phrase, _tag("noun", group))
-        for group in ("forces", "air", "actions")
-        for phrase in nouns[group]
-    ]
-    phrases += [
-        (phrase, _tag("government", group))
-        for group in ("syria", "syria_air", "either", "either_air")
-        for phrase in government[group]
-    ]
     countries = tomllib.loads(
         (resources.files("search") / "data" / "countries.toml").read_text("utf-8")
     )["country"]
     demonyms = {_words(d)[-1] for c in countries for d in c.get("demonyms", [])}
     return Rules(
         states=states,
-        phrases=gazetteer.Matcher(phrases),
         modifiers=frozenset(nouns["modifiers"]),
         joiners=frozenset(nouns["joiners"]),
         verbs=tuple(_words(v) for v in nouns["verbs"]),
@@ -136,19 +120,14 @@ class _Text:
         return following
 
 
-def find(
-    text: str, mentions: gazetteer.Mentions, context: str | None
-) -> list[Mention]:
+def find(text: str, mentions: gazetteer.Mentions, context: str | None) -> list[Mention]:
     """Faction mentions made by the actor rules in one text. `context` is the country the
     article is about ("Syria", "Iraq" or None), for the government descriptions."""
-    found = rules().phrases.find_kinds(
-        text, list(mentions.spans), list(mentions.keys), kinds=("noun", "government")
-    )
     words = _Text(text, mentions)
-    nouns = {m.word: m for m in found["noun"]}
+    nouns = {m.word: m for m in mentions.noun}
     countries = {m.word: m for m in mentions.country}
     out = _states(words, countries, nouns) + _by_state(words, countries, nouns)
-    out += _government(words, found["government"], countries, context)
+    out += _government(words, list(mentions.government), countries, context)
     # A phrase inside a named faction adds nothing ("Syrian Army troops" is the Syrian Army);
     # one that reaches past it does ("Syrian army air forces": the air force too).
     named = [(m.start, m.end) for m in mentions.faction]
@@ -162,7 +141,7 @@ def _state(mention: Mention | None) -> State | None:
 
 
 def _states(words: _Text, countries: dict[int, Mention], nouns: dict[int, Mention]) -> list:
-    """"Russian jets", "Russian or Syrian war planes", "Russian and regime warplanes",
+    """ "Russian jets", "Russian or Syrian war planes", "Russian and regime warplanes",
     "Syrian government air strikes", "U.S.-led air strikes", "Russia launched air strikes",
     "Turkey's army"."""
     config = rules()
@@ -182,8 +161,7 @@ def _states(words: _Text, countries: dict[int, Mention], nouns: dict[int, Mentio
                 out += made
                 skip_to = words.last(made[-1]) + 1
                 continue
-        if not demonym:
-            out += _subject(words, country, state, nouns)
+        out += _subject(words, country, state, nouns, demonym)
     return out
 
 
@@ -222,22 +200,29 @@ def _noun_phrase(
 
 def _made(words: _Text, chain: Sequence[Mention], noun: Mention, rule: str, led: bool) -> list:
     out = []
+    phrase = words.text[chain[0].start : noun.end]
     for number, country in enumerate(chain):
         state = _state(country)
         assert state is not None
         faction = state.led if led else state.air if noun.entity.name == "air" else state.forces
         end = noun.end if number == len(chain) - 1 else country.end
-        phrase = words.text[country.start : end]
-        out.append(
-            Mention(faction, country.start, end, country.word, rule=f"{rule}: {phrase}")
-        )
+        out.append(Mention(faction, country.start, end, country.word, rule=f"{rule}: {phrase}"))
     return out
 
 
-def _subject(words: _Text, country: Mention, state: State, nouns: dict[int, Mention]) -> list:
-    """"Russia launched air strikes", "Israel has carried out a strike", "Russia bombed"."""
+def _subject(
+    words: _Text, country: Mention, state: State, nouns: dict[int, Mention], demonym: bool
+) -> list:
+    """ "Russia launched air strikes", "Israel has carried out a strike", "Russia bombed",
+    "the Syrian government carried on with its offensive" (a demonym needs a modifier)."""
     config = rules()
     position = words.after(words.last(country))
+    if demonym:
+        start = position
+        while position < len(words.keys) and words.keys[position] in config.modifiers:
+            position += 1
+        if position == start or not all(words.joined(w) for w in range(start, position)):
+            return []
     while position < len(words.keys) and words.keys[position] in config.helpers:
         if not words.joined(position):
             return []
@@ -247,9 +232,17 @@ def _subject(words: _Text, country: Mention, state: State, nouns: dict[int, Ment
     end = words.spans[position][1]
     if words.keys[position] in config.attacks:
         phrase = words.text[country.start : end]
-        return [Mention(state.forces, country.start, country.end, country.word,
-                        rule=f"state + attack verb: {phrase}")]
-    verb = next((v for v in config.verbs if words.at(position, v)), None)
+        return [
+            Mention(
+                state.forces,
+                country.start,
+                country.end,
+                country.word,
+                rule=f"state + attack verb: {phrase}",
+            )
+        ]
+    key = words.keys[position]
+    verb = next((v for v in config.verbs if v[0] == key and words.at(position, v)), None)
     if verb is None:
         return []
     position += len(verb)
@@ -260,17 +253,28 @@ def _subject(words: _Text, country: Mention, state: State, nouns: dict[int, Ment
         if noun is not None:
             faction = state.air if noun.entity.name == "air" else state.forces
             phrase = words.text[country.start : noun.end]
-            return [Mention(faction, country.start, country.end, country.word,
-                            rule=f"state + verb + noun: {phrase}")]
+            return [
+                Mention(
+                    faction,
+                    country.start,
+                    country.end,
+                    country.word,
+                    rule=f"state + verb + noun: {phrase}",
+                )
+            ]
     return []
 
 
 def _by_state(words: _Text, countries: dict[int, Mention], nouns: dict[int, Mention]) -> list:
-    """"air strikes by Russia", "raids carried out by Israel"."""
+    """ "air strikes by Russia", "raids carried out by Israel"."""
     out = []
+    by = rules().by
+    firsts = {phrase[0] for phrase in by}
     for noun in nouns.values():
         following = words.last(noun) + 1
-        for phrase in rules().by:
+        if following >= len(words.keys) or words.keys[following] not in firsts:
+            continue
+        for phrase in by:
             if words.joined(following) and words.at(following, phrase):
                 after = following + len(phrase)
                 if after < len(words.keys) and words.keys[after] == "the":
@@ -281,8 +285,15 @@ def _by_state(words: _Text, countries: dict[int, Mention], nouns: dict[int, Ment
                     assert country is not None
                     faction = state.air if noun.entity.name == "air" else state.forces
                     text = words.text[noun.start : country.end]
-                    out.append(Mention(faction, country.start, country.end, country.word,
-                                       rule=f"noun by state: {text}"))
+                    out.append(
+                        Mention(
+                            faction,
+                            country.start,
+                            country.end,
+                            country.word,
+                            rule=f"noun by state: {text}",
+                        )
+                    )
                 break
     return out
 
@@ -290,7 +301,7 @@ def _by_state(words: _Text, countries: dict[int, Mention], nouns: dict[int, Ment
 def _government(
     words: _Text, found: list[Mention], countries: dict[int, Mention], context: str | None
 ) -> list:
-    """"regime forces", "forces loyal to Assad", "government troops" (Syria or Iraq)."""
+    """ "regime forces", "forces loyal to Assad", "government troops" (Syria or Iraq)."""
     config = rules()
     states = config.states
     out = []
@@ -317,6 +328,13 @@ def _government(
             continue
         faction = state.air if group.endswith("_air") else state.forces
         phrase = words.text[mention.start : mention.end]
-        out.append(Mention(faction, mention.start, mention.end, mention.word,
-                           rule=f"government description: {phrase}"))
+        out.append(
+            Mention(
+                faction,
+                mention.start,
+                mention.end,
+                mention.word,
+                rule=f"government description: {phrase}",
+            )
+        )
     return out

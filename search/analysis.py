@@ -20,7 +20,7 @@ from whoosh.fields import TEXT
 
 from search import gazetteer
 
-ENTITY_KINDS = ("faction", "place", "country")
+ENTITY_KINDS = ("faction", "place", "country", "operation")
 
 
 class ArticleTokenizer(Tokenizer):
@@ -59,7 +59,9 @@ class ArticleTokenizer(Tokenizer):
             return
         with_entities = self.entities and mode != "query"
         # Text from tagging.Tagged.text carries the mentions the tagger settled on.
-        found = (getattr(value, "mentions", None) or gazetteer.find(value)) if with_entities else None
+        found = None
+        if with_entities:
+            found = getattr(value, "mentions", None) or gazetteer.find(value)
         spans = found.spans if found else gazetteer.word_spans(value)
         keys = found.keys if found else None  # folded by the tagger already
         at_word = _entity_tokens(found) if found else {}
@@ -87,12 +89,16 @@ class ArticleTokenizer(Tokenizer):
 
 
 def _entity_tokens(found: gazetteer.Mentions) -> dict[int, list[tuple[str, int, int]]]:
-    """word index -> [(entity token, start, end)]; a faction unit also yields its parents."""
+    """word index -> [(entity token, start, end)]; a faction unit also yields its parents,
+    a neighbourhood its city (a search for Aleppo finds Bustan al-Qasr)."""
     gaz = gazetteer.load()
     out: dict[int, list[tuple[str, int, int]]] = defaultdict(list)
     for kind in ENTITY_KINDS:
         for mention in found.of(kind):
-            for entity in gaz.lineage(mention.entity):
+            entities = gaz.lineage(mention.entity)
+            if mention.entity.city and not mention.candidates:
+                entities = [*entities, gaz.entities["place"][mention.entity.city]]
+            for entity in entities:
                 out[mention.word].append((entity.token, mention.start, mention.end))
     return out
 
@@ -231,7 +237,7 @@ def text_analyzer():
 def entity_tokens(text: str) -> list[str]:
     """The entity tokens to search for the entities a query names, in order (`Daesh near
     Raqqah` -> ['faction:islamic-state', 'place:raqqa', 'place:raqqa-governorate']): how a
-    query finds every spelling. A place brings its namesake governorate along."""
-    gaz = gazetteer.load()
+    query finds every spelling. A place brings its namesake governorate along, a name several
+    places share every one of them."""
     mentions = gazetteer.find_in_query(text)  # as the query compiler reads it: `isis` too
-    return list(dict.fromkeys(e.token for m in mentions for e in gaz.namesakes(m.entity)))
+    return list(dict.fromkeys(e.token for m in mentions for e in gazetteer.meant(m)))

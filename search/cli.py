@@ -329,6 +329,7 @@ def run_tags(args: argparse.Namespace) -> int:
             tagged = tag(item.article)
             data = tagged.to_json()
             data["spellings"] = tagged.spellings()
+            data["rules"] = tagged.rules()
             data["body_chars"] = len(item.article.body)
             if args.body:
                 data["body"] = item.article.body

@@ -26,6 +26,8 @@ _GAZETTEER_KIND = {
     "place": "place",
     "province": "place",
     "country": "country",
+    "operation": "operation",
+    "side": "side",  # side:rebels is the armed opposition
 }
 
 
@@ -136,7 +138,7 @@ class Compiler:
         would add wrong hits (`Syrian Army` inside `Free Syrian Army`); only an acronym read
         loosely (`tip`) keeps the plain word too."""
         entity = mention.entity
-        names = self.gaz.namesakes(entity)
+        names = gazetteer.meant(mention)
         self.entities.append(
             {
                 "text": written,
@@ -214,9 +216,11 @@ class Compiler:
         return wq.Or([wq.Term(facet, v) for v in values])
 
 
-def _whole_mention(text: str) -> gazetteer.Mention | None:
+def _whole_mention(
+    text: str, kinds: tuple[str, ...] = gazetteer.QUERY_KINDS
+) -> gazetteer.Mention | None:
     """The one entity `text` names from end to end, if it does."""
-    mentions = gazetteer.find_in_query(text)
+    mentions = gazetteer.find_in_query(text, kinds)
     if len(mentions) == 1 and mentions[0].start == 0 and mentions[0].end >= len(text.rstrip()):
         return mentions[0]
     return None
@@ -234,11 +238,12 @@ def resolve_facet_values(reader, facet: str, value: str, prefix: bool = False) -
     """Indexed values of a facet that `value` names: a gazetteer alias (`ISIS` ->
     `Islamic State`), or values equal (or, with `prefix`, starting with) it ignoring case."""
     kind = _GAZETTEER_KIND.get(facet)
-    whole = _whole_mention(value.strip()) if kind and not prefix else None
+    whole = _whole_mention(value.strip(), (kind,)) if kind and not prefix else None
     if whole is not None and whole.entity.kind == kind:
-        name = _province_of(whole.entity) if facet == "province" else whole.entity.name
-        if name:
-            return [name]
+        entities = whole.candidates or (whole.entity,)  # al-Midan: of Aleppo and of Damascus
+        names = [_province_of(e) if facet == "province" else e.name for e in entities]
+        if any(names):
+            return list(dict.fromkeys(n for n in names if n))
     wanted = gazetteer.fold(value.strip())
     out = []
     for term in reader.lexicon(facet):

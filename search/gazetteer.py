@@ -17,11 +17,23 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
-KINDS = ("faction", "place", "country", "theme", "side", "operation", "other", "description")
+KINDS = (
+    "faction",
+    "place",
+    "country",
+    "theme",
+    "side",
+    "operation",
+    "other",
+    "description",
+    "noun",
+    "government",  # words of the actor rules (actors.toml, read by search/actors.py)
+)
 # Kinds whose aliases are also found inflected. Theme keywords are not: their thresholds
 # (min_mentions) were set counting the forms the data lists.
 INFLECTED = frozenset(
-    {"faction", "place", "country", "side", "operation", "other", "description", "noun", "government"}
+    ("faction", "place", "country", "side", "operation", "other", "description")
+    + ("noun", "government")
 )
 # Runs of letters and digits. Plain `re`, not nltk's RegexpTokenizer: nltk 3.9 wraps every
 # pattern in a wall-clock timeout check that tripled the time of tokenising a body, and this
@@ -99,7 +111,10 @@ def _plurals(word: str) -> set[str]:
     if word.endswith("ies") and len(word) > 4:
         return {word[:-3] + "y"}
     if word.endswith("s") and len(word) > 3:
-        return {word[:-1]} | ({word[:-2]} if word.endswith(("ses", "xes", "ches", "shes")) else set())
+        singular = {word[:-1]}
+        if word.endswith(("ses", "xes", "ches", "shes")):
+            singular.add(word[:-2])
+        return singular
     if word.endswith("y") and len(word) > 2 and word[-2] not in "aeiou":
         return {word[:-1] + "ies", word + "s"}
     if word.endswith(("s", "x", "z", "ch", "sh")):
@@ -147,7 +162,13 @@ class Matcher:
         self._root: dict = {}
         listed, names = [], []
         for alias, entity in aliases:
-            words = [alias[s:e] for s, e in word_spans(alias)]
+            # A possessive written in an alias is left to the walk ("Assad's regime" is
+            # stored as "Assad regime"; `Assads regime` is a made form).
+            words = [
+                alias[s:e]
+                for s, e in word_spans(alias)
+                if not (alias[s:e] == "s" and alias[s - 1 : s] in ("'", "\u2019"))
+            ]
             if words:
                 exact = tuple(words) if not any(c.islower() for c in alias) else None
                 keys = tuple(fold(w) for w in words)
@@ -209,8 +230,9 @@ class Matcher:
                 end = spans[last][1]
                 if match.dot and text.startswith(".", end):
                     end += 1
-                written = tuple(text[s:e] for s, e in spans[index : last + 1])
-                loose = match.exact is not None and written != match.exact
+                loose = match.exact is not None and match.exact != tuple(
+                    text[s:e] for s, e in spans[index : last + 1]
+                )
                 candidates = tuple(a.entity for a in matches) if len(matches) > 1 else ()
                 mention = Mention(match.entity, spans[index][0], end, index, loose, candidates)
                 found.setdefault(kind, []).append(mention)
@@ -224,18 +246,24 @@ class Matcher:
         best: dict[str, tuple[list[_Alias], int]] = {}
         last = index
         while node is not None:
-            here: dict[str, list[_Alias]] = {}
-            for alias in node.get(self._END, ()):
-                kind = alias.entity.kind
-                taken = here.get(kind, ())
-                if any(a.entity == alias.entity for a in taken) or (
-                    taken and alias.made and not taken[0].made
-                ):
-                    continue  # a listed form beats a made one; namesakes share a form
-                if alias.exact is None or _exact(alias, text, spans, index, last, relaxed):
-                    here.setdefault(kind, []).append(alias)
-            for kind, aliases in here.items():
-                best[kind] = (aliases, last)
+            ending = node.get(self._END)
+            if ending:
+                here: dict[str, list[_Alias]] = {}
+                for alias in ending:
+                    kind = alias.entity.kind
+                    taken = here.get(kind)
+                    if taken is not None and (
+                        (alias.made and not taken[0].made)
+                        or any(a.entity is alias.entity for a in taken)
+                    ):
+                        continue  # a listed form beats a made one; namesakes share a form
+                    if alias.exact is None or _exact(alias, text, spans, index, last, relaxed):
+                        if taken is None:
+                            here[kind] = [alias]
+                        else:
+                            taken.append(alias)
+                for kind, aliases in here.items():
+                    best[kind] = (aliases, last)
             following = last + 1
             if following < len(keys) and keys[following] == "s" and _possessive(text, spans, last):
                 following += 1  # `Assad's regime`: the 's belongs to the word before
@@ -340,6 +368,7 @@ def load() -> Gazetteer:
         "operation": _read("operations.toml").get("operation", []),
         "other": _read("other_names.toml").get("other", []),
         "description": _read("other_names.toml").get("description", []),
+        **_actor_words(_read("actors.toml")),
     }
     keep = frozenset(_read("matching.toml").get("not_inflections", []))
     entities: dict[str, dict[str, Entity]] = {kind: {} for kind in KINDS}
@@ -353,13 +382,27 @@ def load() -> Gazetteer:
             words = item.get("aliases", []) + item.get("demonyms", []) + item.get("keywords", [])
             # Some names are labels, not phrases (a theme "US NATO War Agenda", a side "Other",
             # the channel "Al Mayadeen": only "Al Mayadeen TV" is surely not the town).
-            own = [] if kind in ("theme", "side", "other", "description") else [entity.name]
+            labels = ("theme", "side", "other", "description", "noun", "government")
+            own = [] if kind in labels else [entity.name]
             aliases += [(alias, entity) for alias in dict.fromkeys([*own, *words])]
         matchers[kind] = Matcher(aliases, keep)
         every += aliases
     _check(entities)
     theme_min = {item["name"]: int(item.get("min_mentions", 2)) for item in sources["theme"]}
     return Gazetteer(entities, matchers, Matcher(every, keep), theme_min)
+
+
+def _actor_words(data: dict) -> dict[str, list[dict]]:
+    """The phrases of actors.toml as entities named by their group ("air", "syria"), found in
+    the same pass as every alias."""
+    nouns, government = data.get("nouns", {}), data.get("government", {})
+    return {
+        "noun": [{"name": g, "aliases": nouns.get(g, [])} for g in ("forces", "air", "actions")],
+        "government": [
+            {"name": g, "aliases": government.get(g, [])}
+            for g in ("syria", "syria_air", "either", "either_air")
+        ],
+    }
 
 
 def _check(entities: dict[str, dict[str, Entity]]) -> None:
@@ -395,6 +438,8 @@ class Mentions:
     operation: tuple[Mention, ...] = ()
     other: tuple[Mention, ...] = ()  # names of other things: what lies inside is not a place
     description: tuple[Mention, ...] = ()  # "al-Qaeda affiliate": the faction inside describes
+    noun: tuple[Mention, ...] = ()  # force nouns of the actor rules ("jets")
+    government: tuple[Mention, ...] = ()  # government descriptions ("regime forces")
 
     def of(self, kind: str) -> tuple[Mention, ...]:
         return getattr(self, kind)
@@ -416,10 +461,23 @@ def find(text: str) -> Mentions:
     return Mentions(spans=tuple(spans), keys=tuple(keys), **mentions)
 
 
-def find_in_query(text: str) -> list[Mention]:
-    """Factions, places and countries named in query text, leftmost-longest across kinds;
-    acronyms of three letters or more in any case."""
-    _, _, by_kind = _matches(text, ("faction", "place", "country"), relaxed=True)
+def meant(mention: Mention) -> list[Entity]:
+    """What a name in a query means: its entity, every place sharing the name (al-Midan of
+    Aleppo and of Damascus), and the governorate named after each place."""
+    gaz = load()
+    out: list[Entity] = []
+    for entity in mention.candidates or (mention.entity,):
+        out += [e for e in gaz.namesakes(entity) if e not in out]
+    return out
+
+
+QUERY_KINDS = ("faction", "place", "country", "operation")
+
+
+def find_in_query(text: str, kinds: tuple[str, ...] = QUERY_KINDS) -> list[Mention]:
+    """Factions, places, countries and operations (or `kinds`) named in query text,
+    leftmost-longest across kinds; acronyms of three letters or more in any case."""
+    _, _, by_kind = _matches(text, kinds, relaxed=True)
     found = [m for mentions in by_kind.values() for m in mentions]
     found.sort(key=lambda m: (m.start, m.start - m.end))
     out: list[Mention] = []

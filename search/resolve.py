@@ -21,7 +21,7 @@ from search.gazetteer import Mention, Mentions
 
 
 def context(found: dict[str, Mentions]) -> str | None:
-    """"Syria" or "Iraq": the one the article's countries and places name more (Syria on a
+    """ "Syria" or "Iraq": the one the article's countries and places name more (Syria on a
     tie), None when it names neither."""
     counts: Counter[str] = Counter()
     for mentions in found.values():
@@ -41,11 +41,14 @@ def settle(texts: dict[str, str], found: dict[str, Mentions]) -> dict[str, Menti
     about = context(kept)
     out = {}
     for field, mentions in kept.items():
-        places = tuple(_namesake(m, known) if m.candidates else m for m in mentions.place)
-        settled = replace(mentions, place=places)
-        made = actors.find(texts[field], settled, about)
-        factions = tuple(sorted(settled.faction + tuple(made), key=lambda m: m.start))
-        out[field] = replace(settled, faction=factions)
+        if any(m.candidates for m in mentions.place):
+            places = tuple(_namesake(m, known) if m.candidates else m for m in mentions.place)
+            mentions = replace(mentions, place=places)
+        made = actors.find(texts[field], mentions, about)
+        if made:
+            factions = tuple(sorted(mentions.faction + tuple(made), key=lambda m: m.start))
+            mentions = replace(mentions, faction=factions)
+        out[field] = mentions
     return out
 
 
@@ -54,6 +57,8 @@ def _outside_names(mentions: Mentions) -> Mentions:
     name, and without the factions inside a description ("al-Qaeda affiliate")."""
     names = [(m.start, m.end) for m in mentions.operation + mentions.other]
     descriptions = [(m.start, m.end) for m in mentions.description]
+    if not (names or descriptions):
+        return mentions
     return replace(
         mentions,
         place=_outside(mentions.place, names),

@@ -66,6 +66,17 @@ class Tagged:
                 seen.append(text)
         return out
 
+    def rules(self) -> dict[str, dict[str, list[str]]]:
+        """For each kind and entity, the rules that made or settled a mention of it (actor
+        phrases, namesakes), each with the words it read."""
+        out: dict[str, dict[str, list[str]]] = {}
+        for _, mention in self.mentions:
+            if mention.rule:
+                seen = out.setdefault(mention.entity.kind, {}).setdefault(mention.entity.name, [])
+                if mention.rule not in seen:
+                    seen.append(mention.rule)
+        return out
+
     def to_json(self) -> dict[str, Any]:
         """Plain data for `search tags` and the stored document: every tag with its counts."""
         article = self.article
