@@ -1,5 +1,3 @@
-import json
-
 import pytest
 
 from search import intake
@@ -9,82 +7,74 @@ from search.index import Change
 NDJSON = "application/x-ndjson"
 
 
-@pytest.fixture(autouse=True)
-def default_field_limit(monkeypatch):
-    monkeypatch.delenv("SEARCH_MAX_FIELD_BYTES", raising=False)
-
-
 # --- records() --------------------------------------------------------------------------------
 
-
-def test_json_object_is_one_record():
-    body = json.dumps({"id": "a", "title": "T", "body": "B"}).encode()
-    assert intake.records(body, "application/json") == [{"id": "a", "title": "T", "body": "B"}]
+A = {"id": "a", "body": "x"}
+B = {"id": "b", "body": "y"}
 
 
-def test_missing_content_type_is_read_as_json():
-    assert intake.records(b'{"id": "a"}', None) == [{"id": "a"}]
-
-
-def test_json_array_is_its_records():
-    body = b'[{"id": "a", "body": "x"}, {"id": "b", "body": "y"}]'
-    assert intake.records(body, "application/json") == [
-        {"id": "a", "body": "x"},
-        {"id": "b", "body": "y"},
-    ]
-
-
-def test_json_object_holding_articles_is_its_records():
-    body = b'{"articles": [{"id": "a", "body": "x"}, {"id": "b", "body": "y"}]}'
-    assert intake.records(body, "application/json") == [
-        {"id": "a", "body": "x"},
-        {"id": "b", "body": "y"},
-    ]
-
-
-def test_content_type_with_charset_parameter():
-    body = b'[{"id": "a", "body": "x"}]'
-    assert intake.records(body, "application/json; charset=utf-8") == [{"id": "a", "body": "x"}]
-    assert intake.records(body, "Application/JSON ; charset=UTF-8") == [{"id": "a", "body": "x"}]
-
-
-def test_utf8_bom_is_accepted():
-    body = "\ufeff".encode() + b'{"id": "a"}'
-    assert intake.records(body, "application/json") == [{"id": "a"}]
-
-
-def test_ndjson_one_object_per_line_blank_lines_skipped():
-    body = b'\n{"id": "a", "body": "x"}\n\n   \n{"id": "b", "body": "y"}\n'
-    assert intake.records(body, NDJSON) == [
-        {"id": "a", "body": "x"},
-        {"id": "b", "body": "y"},
-    ]
-
-
-@pytest.mark.parametrize("media", ["application/ndjson", "application/jsonl"])
-def test_other_ndjson_media_types(media):
-    assert intake.records(b'{"id": "a"}\n{"id": "b"}', media) == [{"id": "a"}, {"id": "b"}]
-
-
-def test_ndjson_with_charset_parameter_and_crlf_lines():
-    body = b'{"id": "a"}\r\n{"id": "b"}\r\n'
-    assert intake.records(body, NDJSON + "; charset=utf-8") == [{"id": "a"}, {"id": "b"}]
-
-
-def test_ndjson_bad_line_names_its_number():
-    body = b'{"id": "a", "body": "x"}\n\n{"id": oops}\n{"id": "c"}\n'
-    with pytest.raises(BadParameter) as caught:
-        intake.records(body, NDJSON)
-    assert "line 3" in caught.value.message
-    assert caught.value.param == "body"
-    assert caught.value.status == 400
-
-
-def test_ndjson_deeply_nested_line_is_a_bad_parameter():
-    body = b'{"id": "a"}\n' + b"[" * 100_000 + b"\n"
-    with pytest.raises(BadParameter) as caught:
-        intake.records(body, NDJSON)
-    assert "line 2" in caught.value.message
+@pytest.mark.parametrize(
+    ("body", "media", "expected"),
+    [
+        pytest.param(
+            b'{"id": "a", "title": "T", "body": "B"}',
+            "application/json",
+            [{"id": "a", "title": "T", "body": "B"}],
+            id="one-object",
+        ),
+        pytest.param(b'{"id": "a"}', None, [{"id": "a"}], id="no-content-type-is-json"),
+        pytest.param(
+            b'[{"id": "a", "body": "x"}, {"id": "b", "body": "y"}]',
+            "application/json",
+            [A, B],
+            id="array",
+        ),
+        pytest.param(
+            b'{"articles": [{"id": "a", "body": "x"}, {"id": "b", "body": "y"}]}',
+            "application/json",
+            [A, B],
+            id="object-holding-articles",
+        ),
+        pytest.param(
+            b'[{"id": "a", "body": "x"}]', "application/json; charset=utf-8", [A], id="charset"
+        ),
+        pytest.param(
+            b'[{"id": "a", "body": "x"}]',
+            "Application/JSON ; charset=UTF-8",
+            [A],
+            id="charset-any-case",
+        ),
+        pytest.param(
+            "\ufeff".encode() + b'{"id": "a"}', "application/json", [{"id": "a"}], id="utf8-bom"
+        ),
+        pytest.param(
+            b'\n{"id": "a", "body": "x"}\n\n   \n{"id": "b", "body": "y"}\n',
+            NDJSON,
+            [A, B],
+            id="ndjson-blank-lines-skipped",
+        ),
+        pytest.param(
+            b'{"id": "a"}\n{"id": "b"}',
+            "application/ndjson",
+            [{"id": "a"}, {"id": "b"}],
+            id="application/ndjson",
+        ),
+        pytest.param(
+            b'{"id": "a"}\n{"id": "b"}',
+            "application/jsonl",
+            [{"id": "a"}, {"id": "b"}],
+            id="application/jsonl",
+        ),
+        pytest.param(
+            b'{"id": "a"}\r\n{"id": "b"}\r\n',
+            NDJSON + "; charset=utf-8",
+            [{"id": "a"}, {"id": "b"}],
+            id="ndjson-charset-crlf",
+        ),
+    ],
+)
+def test_records(body, media, expected):
+    assert intake.records(body, media) == expected
 
 
 @pytest.mark.parametrize(
@@ -97,50 +87,42 @@ def test_other_media_types_are_unsupported(media):
     assert caught.value.code == "unsupported_media_type"
 
 
-def test_non_utf8_body_is_a_bad_parameter():
+DEEP = b"[" * 100_000  # past any recursion limit: a bad parameter, not a RecursionError
+
+
+@pytest.mark.parametrize(
+    ("body", "media", "message"),
+    [
+        pytest.param(
+            b'{"id": "a",\n "body": }', "application/json", ["invalid JSON", "line 2"], id="json"
+        ),
+        pytest.param(b"", "application/json", ["invalid JSON"], id="empty"),
+        pytest.param(b"42", "application/json", ["expected a JSON object or array"], id="int"),
+        pytest.param(b'"text"', "application/json", ["expected a JSON object or array"], id="str"),
+        pytest.param(b"null", "application/json", ["expected a JSON object or array"], id="null"),
+        pytest.param(b"true", "application/json", ["expected a JSON object or array"], id="bool"),
+        pytest.param(b'{"title": "caf\xe9"}', "application/json", ["UTF-8"], id="not-utf8"),
+        pytest.param(b'{"title": "\xff\xfe"}\n', NDJSON, ["UTF-8"], id="ndjson-not-utf8"),
+        pytest.param(DEEP, "application/json", ["nested too deeply"], id="deep"),
+        pytest.param(
+            DEEP + b"]" * 100_000, "application/json", ["nested too deeply"], id="deep-closed"
+        ),
+        pytest.param(
+            b'{"id": "a", "body": "x"}\n\n{"id": oops}\n{"id": "c"}\n',
+            NDJSON,
+            ["line 3"],
+            id="ndjson-bad-line-by-number",
+        ),
+        pytest.param(b'{"id": "a"}\n' + DEEP + b"\n", NDJSON, ["line 2"], id="ndjson-deep-line"),
+    ],
+)
+def test_an_unreadable_body_is_a_bad_parameter_400(body, media, message):
     with pytest.raises(BadParameter) as caught:
-        intake.records(b'{"title": "caf\xe9"}', "application/json")
-    assert caught.value.status == 400
-    assert caught.value.param == "body"
-    assert "UTF-8" in caught.value.message
-
-
-def test_non_utf8_ndjson_is_a_bad_parameter():
-    with pytest.raises(BadParameter):
-        intake.records(b'{"title": "\xff\xfe"}\n', NDJSON)
-
-
-def test_invalid_json_is_a_bad_parameter_with_status_400():
-    with pytest.raises(BadParameter) as caught:
-        intake.records(b'{"id": "a",\n "body": }', "application/json")
-    assert caught.value.status == 400
-    assert caught.value.code == "bad_parameter"
-    assert caught.value.param == "body"
-    assert "invalid JSON" in caught.value.message
-    assert "line 2" in caught.value.message
-
-
-def test_empty_json_body_is_a_bad_parameter():
-    with pytest.raises(BadParameter):
-        intake.records(b"", "application/json")
-
-
-@pytest.mark.parametrize("body", [b"42", b'"text"', b"null", b"true"])
-def test_json_scalar_is_a_bad_parameter(body):
-    with pytest.raises(BadParameter) as caught:
-        intake.records(body, "application/json")
-    assert "expected a JSON object or array" in caught.value.message
-
-
-def test_deeply_nested_json_is_a_bad_parameter_not_recursion_error():
-    with pytest.raises(BadParameter) as caught:
-        intake.records(b"[" * 100_000, "application/json")
-    assert caught.value.status == 400
-
-
-def test_deeply_nested_closed_json_is_a_bad_parameter():
-    with pytest.raises(BadParameter):
-        intake.records(b"[" * 100_000 + b"]" * 100_000, "application/json")
+        intake.records(body, media)
+    error = caught.value
+    assert (error.status, error.code, error.param) == (400, "bad_parameter", "body")
+    for fragment in message:
+        assert fragment in error.message
 
 
 # --- record() (the one article of a PUT) -------------------------------------------------------
@@ -152,27 +134,28 @@ def test_put_record_is_one_json_object():
     assert intake.record(body, None) == {"title": "T", "body": "B"}
 
 
-@pytest.mark.parametrize("body", [b'[{"title": "T"}]', b"42", b"null"])
-def test_put_record_that_is_not_an_object_is_a_bad_parameter(body):
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'[{"title": "T"}]', "as a JSON object, not list"),
+        (b"42", "as a JSON object, not int"),
+        (b"null", "as a JSON object, not NoneType"),
+        (b'{"title": ', "invalid JSON"),
+        (DEEP, "nested too deeply"),
+        (b'{"title": "\xff"}', "not UTF-8"),
+    ],
+)
+def test_a_put_body_that_is_not_one_json_object_is_a_bad_parameter_400(body, message):
     with pytest.raises(BadParameter) as caught:
         intake.record(body, "application/json")
-    assert caught.value.param == "body"
-    assert caught.value.status == 400
+    assert (caught.value.status, caught.value.param) == (400, "body")
+    assert message in caught.value.message
 
 
 @pytest.mark.parametrize("media", [NDJSON, "text/plain"])
 def test_put_record_takes_only_json(media):
     with pytest.raises(UnsupportedMediaType):
         intake.record(b'{"title": "T"}', media)
-
-
-def test_put_record_invalid_or_deep_json_is_a_bad_parameter():
-    with pytest.raises(BadParameter):
-        intake.record(b'{"title": ', "application/json")
-    with pytest.raises(BadParameter):
-        intake.record(b"[" * 100_000, "application/json")
-    with pytest.raises(BadParameter):
-        intake.record(b'{"title": "\xff"}', "application/json")
 
 
 # --- change() ---------------------------------------------------------------------------------
@@ -212,137 +195,168 @@ def test_record_without_id_gets_a_stable_content_id():
     assert first.document["id"] == first.id
 
 
-def test_unknown_field_is_a_bad_article_naming_it():
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "a", "body": "text", "colour": "red"})
-    assert caught.value.param == "colour"
-    assert caught.value.status == 422
-    assert caught.value.code == "bad_article"
-    assert "colour" in caught.value.message
-
-
 def test_field_names_are_matched_without_case():
     change = intake.change({"ID": "a", "Title": "T", "BODY": "text"})
     assert change.id == "a"
     assert change.document["title"] == "T"
 
 
-def test_field_larger_than_the_limit_is_a_bad_article(monkeypatch):
-    monkeypatch.setenv("SEARCH_MAX_FIELD_BYTES", "20")
-    intake.change({"id": "a", "title": "short", "body": "x" * 20})  # at the limit: fine
+@pytest.mark.parametrize(
+    ("record", "path_id", "expected"),
+    [
+        pytest.param(
+            {"id": "mine", "title": "T", "body": "text"}, "mine", "mine", id="path-id-too"
+        ),
+        pytest.param({"title": "T", "body": "text"}, "mine", "mine", id="path-id-only"),
+        pytest.param({"title": "t", "body": "b"}, "plain id-1", "plain id-1", id="plain-path-id"),
+        pytest.param({"id": "i" * 256, "body": "text"}, None, "i" * 256, id="id-of-256"),
+    ],
+)
+def test_the_id_of_a_change(record, path_id, expected):
+    change = intake.change(record, path_id)
+    assert change.id == change.document["id"] == expected
+
+
+# (limit, a record at it, one over it, the field named): sizes are UTF-8 bytes, a list's the sum
+@pytest.mark.parametrize(
+    ("limit", "fits", "over", "param"),
+    [
+        pytest.param(
+            20,
+            {"id": "a", "title": "short", "body": "x" * 20},
+            {"id": "a", "title": "short", "body": "x" * 21},
+            "body",
+            id="text",
+        ),
+        pytest.param(
+            10,
+            {"id": "a", "body": "text", "authors": ["abcde", "fghij"]},
+            {"id": "a", "body": "text", "authors": ["abcde", "fghij", "k"]},
+            "authors",
+            id="list",
+        ),
+        pytest.param(
+            10,
+            {"id": "a", "body": "x", "title": "é" * 5},  # 5 characters, 10 bytes
+            {"id": "a", "body": "x", "title": "é" * 6},  # 6 characters, 12 bytes
+            "title",
+            id="bytes-not-characters",
+        ),
+        pytest.param(
+            10,
+            {"id": "a", "body": "x", "title": "日本語"},  # 3 characters, 9 bytes
+            {"id": "a", "body": "x", "title": "日本語の"},  # 4 characters, 12 bytes
+            "title",
+            id="three-byte-characters",
+        ),
+    ],
+)
+def test_a_field_larger_than_the_limit_is_a_bad_article(monkeypatch, limit, fits, over, param):
+    monkeypatch.setenv("SEARCH_MAX_FIELD_BYTES", str(limit))
+    intake.change(fits)
     with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "a", "title": "short", "body": "x" * 21})
-    assert caught.value.param == "body"
-    assert caught.value.status == 422
-    assert "20 bytes" in caught.value.message
+        intake.change(over)
+    assert (caught.value.status, caught.value.param) == (422, param)
+    assert f"{limit} bytes" in caught.value.message
 
 
-def test_list_field_size_is_the_sum_of_its_items(monkeypatch):
-    monkeypatch.setenv("SEARCH_MAX_FIELD_BYTES", "10")
-    intake.change({"id": "a", "body": "text", "authors": ["abcde", "fghij"]})
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "a", "body": "text", "authors": ["abcde", "fghij", "k"]})
-    assert caught.value.param == "authors"
-
-
-def test_field_size_counts_utf8_bytes_not_characters(monkeypatch):
-    monkeypatch.setenv("SEARCH_MAX_FIELD_BYTES", "10")
-    intake.change({"id": "a", "body": "x", "title": "é" * 5})  # 5 characters, 10 bytes
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "a", "body": "x", "title": "é" * 6})  # 6 characters, 12 bytes
-    assert caught.value.param == "title"
-    with pytest.raises(BadArticle):
-        intake.change({"id": "a", "body": "x", "title": "日本語の"})  # 4 characters, 12 bytes
-
-
-def test_lone_surrogate_is_a_bad_article():
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "a", "title": "T", "body": "bad \ud800 text"})
-    assert caught.value.param == "body"
-    assert caught.value.status == 422
-
-
-def test_lone_surrogate_in_a_list_is_a_bad_article():
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "a", "body": "text", "authors": ["ok", "\udfff"]})
-    assert caught.value.param == "authors"
-
-
-def test_title_that_is_an_object_is_a_bad_article():
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "a", "title": {"text": "T"}, "body": "text"})
-    assert caught.value.param == "title"
-    assert caught.value.status == 422
-
-
-def test_body_that_is_a_list_is_a_bad_article():
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "a", "title": "T", "body": ["text"]})
-    assert caught.value.param == "body"
-
-
-def test_no_title_and_no_body_is_a_bad_article():
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "a", "source": "Somewhere"})
-    assert "no title and no body" in caught.value.message
-    with pytest.raises(BadArticle):
-        intake.change({"id": "a", "title": "", "body": "   "})
-
-
-def test_path_id_differing_from_body_id_is_a_bad_article():
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "other", "title": "T", "body": "text"}, path_id="mine")
-    assert caught.value.param == "id"
-    assert "other" in caught.value.message and "mine" in caught.value.message
-
-
-def test_path_id_repeated_in_body_is_fine():
-    change = intake.change({"id": "mine", "title": "T", "body": "text"}, path_id="mine")
-    assert change.id == "mine"
-
-
-def test_path_id_used_when_the_body_has_none():
-    change = intake.change({"title": "T", "body": "text"}, path_id="mine")
-    assert change.id == "mine"
-    assert change.document["id"] == "mine"
-
-
-def test_id_of_256_characters_is_fine_257_is_a_bad_article():
-    assert intake.change({"id": "i" * 256, "body": "text"}).id == "i" * 256
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"id": "i" * 257, "body": "text"})
-    assert caught.value.param == "id"
-
-
-def test_long_path_id_is_a_bad_article():
-    with pytest.raises(BadArticle) as caught:
-        intake.change({"body": "text"}, path_id="p" * 300)
-    assert caught.value.param == "id"
-
-
-@pytest.mark.parametrize("record", [["id", "a"], "text", 42, None])
-def test_non_object_record_is_a_bad_article(record):
-    with pytest.raises(BadArticle) as caught:
-        intake.change(record)
-    assert caught.value.status == 422
-    assert "expected a JSON object" in caught.value.message
+NOT_TEXT = "\ud800"  # a lone surrogate
 
 
 @pytest.mark.parametrize(
-    "record",
+    ("record", "path_id", "param", "message"),
     [
-        {"title": {"text": "\ud800"}, "body": "text"},
-        {"id": "a", "body": "text", "authors": [{"name": "\ud800"}]},
+        pytest.param(
+            {"id": "a", "body": "text", "colour": "red"}, None, "colour", ["colour"], id="unknown"
+        ),
+        pytest.param(
+            {"id": "a", "title": "T", "body": f"bad {NOT_TEXT} text"},
+            None,
+            "body",
+            ["lone surrogate"],
+            id="lone-surrogate",
+        ),
+        pytest.param(
+            {"id": "a", "body": "text", "authors": ["ok", "\udfff"]},
+            None,
+            "authors",
+            ["lone surrogate"],
+            id="lone-surrogate-in-a-list",
+        ),
+        pytest.param(
+            {"title": {"text": NOT_TEXT}, "body": "text"},
+            None,
+            "title",
+            ["must be text"],
+            id="lone-surrogate-in-an-object",
+        ),
+        pytest.param(
+            {"id": "a", "body": "text", "authors": [{"name": NOT_TEXT}]},
+            None,
+            "authors",
+            ["list of text"],
+            id="lone-surrogate-in-an-object-in-a-list",
+        ),
+        pytest.param(
+            {"id": "a", "title": {"text": "T"}, "body": "text"},
+            None,
+            "title",
+            ["must be text, not dict"],
+            id="title-an-object",
+        ),
+        pytest.param(
+            {"id": "a", "title": "T", "body": ["text"]},
+            None,
+            "body",
+            ["must be text, not list"],
+            id="body-a-list",
+        ),
+        pytest.param(
+            {"id": "a", "source": "Somewhere"},
+            None,
+            "body",
+            ["no title and no body"],
+            id="no-title-no-body",
+        ),
+        pytest.param(
+            {"id": "a", "title": "", "body": "   "},
+            None,
+            "body",
+            ["no title and no body"],
+            id="blank-title-and-body",
+        ),
+        pytest.param(
+            {"id": "other", "title": "T", "body": "text"},
+            "mine",
+            "id",
+            ["other", "mine"],
+            id="path-id-differs",
+        ),
+        pytest.param(
+            {"id": "i" * 257, "body": "text"}, None, "id", ["1 to 256 characters"], id="id-of-257"
+        ),
+        pytest.param({"body": "text"}, "p" * 300, "id", ["1 to 256"], id="long-path-id"),
+        *(
+            pytest.param(record, None, None, ["expected a JSON object"], id=f"record-{kind}")
+            for record, kind in (
+                (["id", "a"], "list"),
+                ("text", "str"),
+                (42, "int"),
+                (None, "null"),
+            )
+        ),
+        *(
+            pytest.param(
+                {"title": "t", "body": "b"}, path_id, "id", ["id in the path"], id=repr(path_id)
+            )
+            for path_id in (" lead", "a  b", "**bold**", "[a](b)", "x\x01y", "tail ")
+        ),
     ],
 )
-def test_lone_surrogate_nested_in_an_object_is_a_bad_article(record):
-    with pytest.raises(BadArticle):
-        intake.change(record)
-
-
-@pytest.mark.parametrize("path_id", [" lead", "a  b", "**bold**", "[a](b)", "x\x01y", "tail "])
-def test_a_path_id_must_already_be_clean(path_id):
+def test_a_bad_article_is_422_naming_its_field(record, path_id, param, message):
     with pytest.raises(BadArticle) as caught:
-        intake.change({"title": "t", "body": "b"}, path_id)
-    assert caught.value.param == "id"
-    assert intake.change({"title": "t", "body": "b"}, "plain id-1").id == "plain id-1"
+        intake.change(record, path_id)
+    error = caught.value
+    assert (error.status, error.code, error.param) == (422, "bad_article", param)
+    for fragment in message:
+        assert fragment in error.message
