@@ -78,46 +78,64 @@ def test_apply_without_an_index_creates_one(tmp_path):
     assert "Islamic State" in docs[0]["faction"].split(",")
 
 
-def test_apply_statuses_are_sequential_within_one_call(tmp_path):
-    statuses = apply([put("a"), put("a"), delete("a"), delete("a"), put("b")], tmp_path)
-    assert statuses == ["created", "replaced", "deleted", "not_found", "created"]
-    assert [d["id"] for d in stored(tmp_path)] == ["b"]
-    assert doc_count(tmp_path) == 1
+def steps(text: str) -> list[Change]:
+    """Changes written short: `+a` puts a (titled Title), `+a:New` puts it titled New, `-a`
+    deletes it."""
+    out = []
+    for step in text.split():
+        doc_id, _, title = step[1:].partition(":")
+        out.append(put(doc_id, title=title or "Title") if step[0] == "+" else delete(doc_id))
+    return out
 
 
-def test_apply_put_twice_in_one_call_keeps_the_last_version(tmp_path):
-    statuses = apply([put("a", title="First"), put("a", title="Second")], tmp_path)
-    assert statuses == ["created", "replaced"]
-    docs = stored(tmp_path)
-    assert [(d["id"], d["title"]) for d in docs] == [("a", "Second")]
-
-
-def test_apply_delete_then_put_again_in_one_call(tmp_path):
-    apply([put("a", title="Old")], tmp_path)
-    statuses = apply([delete("a"), put("a", title="New")], tmp_path)
-    assert statuses == ["deleted", "created"]
-    assert [(d["id"], d["title"]) for d in stored(tmp_path)] == [("a", "New")]
-
-
-def test_apply_replacing_an_existing_id_keeps_one_document(tmp_path):
-    apply([put("a", title="Old title"), put("b")], tmp_path)
-    assert apply([put("a", title="New title")], tmp_path) == ["replaced"]
-    assert doc_count(tmp_path) == 2
-    titles = {d["id"]: d["title"] for d in stored(tmp_path)}
-    assert titles == {"a": "New title", "b": "Title"}
-
-
-def test_apply_deleting_an_unknown_id_changes_nothing(tmp_path):
-    apply([put("a"), put("b")], tmp_path)
-    before = sorted(d["id"] for d in stored(tmp_path))
-    assert apply([delete("nope")], tmp_path) == ["not_found"]
-    assert sorted(d["id"] for d in stored(tmp_path)) == before == ["a", "b"]
-
-
-def test_apply_deletes_an_existing_id(tmp_path):
-    apply([put("a"), put("b")], tmp_path)
-    assert apply([delete("a")], tmp_path) == ["deleted"]
-    assert [d["id"] for d in stored(tmp_path)] == ["b"]
+# (changes applied first, the changes of one call, their statuses, the titles stored after)
+@pytest.mark.parametrize(
+    ("before", "changes", "statuses", "titles"),
+    [
+        pytest.param(
+            "",
+            "+a +a -a -a +b",
+            ["created", "replaced", "deleted", "not_found", "created"],
+            {"b": "Title"},
+            id="statuses-are-sequential-within-one-call",
+        ),
+        pytest.param(
+            "",
+            "+a:First +a:Second",
+            ["created", "replaced"],
+            {"a": "Second"},
+            id="put-twice-in-one-call-keeps-the-last",
+        ),
+        pytest.param(
+            "+a:Old",
+            "-a +a:New",
+            ["deleted", "created"],
+            {"a": "New"},
+            id="delete-then-put-again-in-one-call",
+        ),
+        pytest.param(
+            "+a:Old +b",
+            "+a:New",
+            ["replaced"],
+            {"a": "New", "b": "Title"},
+            id="replacing-an-existing-id-keeps-one-document",
+        ),
+        pytest.param(
+            "+a +b",
+            "-nope",
+            ["not_found"],
+            {"a": "Title", "b": "Title"},
+            id="deleting-an-unknown-id-changes-nothing",
+        ),
+        pytest.param("+a +b", "-a", ["deleted"], {"b": "Title"}, id="deletes-an-existing-id"),
+    ],
+)
+def test_apply(tmp_path, before, changes, statuses, titles):
+    if before:
+        apply(steps(before), tmp_path)
+    assert apply(steps(changes), tmp_path) == statuses
+    assert {d["id"]: d["title"] for d in stored(tmp_path)} == titles
+    assert doc_count(tmp_path) == len(titles)  # one document per id
 
 
 def test_apply_into_an_index_built_by_write(tmp_path):
