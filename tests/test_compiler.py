@@ -246,23 +246,26 @@ def test_province_named_by_its_city_finds_the_governorate(searcher):
 # --- acronyms -------------------------------------------------------------------------------
 
 
-def test_two_letter_acronym_names_its_entity_only_as_written(searcher):
-    assert [e["name"] for e in compile_query(searcher, "IS").entities] == ["Islamic State"]
-    assert compile_query(searcher, "is").entities == []
-    assert ids(searcher, "is") == {"is", "mosulraqqa", "plain"}  # the word "is", no more
-    assert [e["name"] for e in compile_query(searcher, "US").entities] == ["United States"]
-    assert compile_query(searcher, "us").entities == []
-
-
-def test_longer_acronyms_name_their_entity_in_any_case(searcher):
-    for text in ("sdf", "SDF", "Isis"):
-        (entity,) = compile_query(searcher, text).entities
-        assert entity["text"] == text
-    assert ids(searcher, "Isis") == DAESH
-
-
-def test_two_letter_acronym_does_not_match_the_common_word(searcher):
-    assert ids(searcher, "IS") == DAESH
+# (query text, the entities it names, the documents it finds where that matters): a two-letter
+# acronym names its entity only as written (else it is the common word), a longer one in any case
+@pytest.mark.parametrize(
+    ("text", "names", "found"),
+    [
+        ("IS", ["Islamic State"], DAESH),  # not the word "is"
+        ("is", [], {"is", "mosulraqqa", "plain"}),  # the word "is", no more
+        ("US", ["United States"], None),
+        ("us", [], None),
+        ("sdf", ["Syrian Democratic Forces"], None),
+        ("SDF", ["Syrian Democratic Forces"], None),
+        ("Isis", ["Islamic State"], DAESH),
+    ],
+)
+def test_acronyms(searcher, text, names, found):
+    entities = compile_query(searcher, text).entities
+    assert [e["name"] for e in entities] == names
+    assert all(e["text"] == text for e in entities)
+    if found is not None:
+        assert ids(searcher, text) == found
 
 
 # --- what was recognised --------------------------------------------------------------------
