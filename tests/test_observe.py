@@ -500,14 +500,7 @@ uvicorn.run("search.observe:create_app", factory=True, host="127.0.0.1",
 """
 
 
-def test_two_workers_add_up(tmp_path):
-    index = tmp_path / "index"
-    subprocess.run(
-        [sys.executable, "-m", "search", "index", "seeds", "--index", index, "-q"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+def test_two_workers_add_up(index, tmp_path):
     port = free_port()
     env = {**os.environ, "SEARCH_INDEX": str(index), "SEARCH_LOG_FORMAT": "json"}
     env.pop(observe.MULTIPROC_ENV, None)
