@@ -51,11 +51,10 @@ def test_index_folder_from_environment(tmp_path):
     assert (tmp_path / "envix" / "CURRENT").exists()
 
 
-def test_rebuild(tmp_path):
-    run("index", "seeds", "--index", tmp_path)
-    result = run("index", "seeds/004_bc0f7c810eb851fd.txt", "--index", tmp_path, "--rebuild")
+def test_rebuild(index):
+    result = run("index", "seeds/004_bc0f7c810eb851fd.txt", "--index", index, "--rebuild")
     assert result.returncode == 0 and result.stdout.startswith("indexed 1, replaced 0")
-    with open_index(tmp_path).searcher() as searcher:
+    with open_index(index).searcher() as searcher:
         assert searcher.doc_count() == 1
 
 
