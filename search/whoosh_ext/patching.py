@@ -8,9 +8,15 @@ open, and the indexes built before would keep the slow path), and the union matc
 deep inside Whoosh's query classes (`Or` picks it), not by this service.
 
 Checked against whoosh-reloaded 2.7.5, with the tests in tests/test_whoosh_ext.py: each
-fails when its patch is reverted. To admit another version, read the patched methods'
-source in it, run those tests, and add it to CHECKED_VERSIONS (and widen the pin in
-pyproject.toml).
+fails when its patch is reverted. Two earlier patches were dropped as not needed on 2.7.5:
+`Searcher.avg_field_length` (a segment's own searcher divides the whole index's field length
+by the segment's count, but BM25F and PL2 ask the top searcher, so scores never depend on the
+segment layout: test_scores_do_not_depend_on_the_segment_layout) and
+`W3PerDocReader._cached_reader` (remembering a missing column: the decoded lengths already
+remember it, and without it indexing and searching look on disk exactly as often).
+
+To admit another version, read the patched methods' source in it, run those tests, and add
+it to CHECKED_VERSIONS (and widen the pin in pyproject.toml).
 """
 
 from __future__ import annotations
