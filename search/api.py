@@ -32,7 +32,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from search import intake, query, settings, whoosh_ext
+from search import gazetteer, intake, query, settings, whoosh_ext
 from search.errors import (
     BadArticle,
     BadParameter,
@@ -423,6 +423,7 @@ def create_app(root: Path | str | None = None, cors_origins: list[str] | None = 
     keys and limits from the settings (search.settings)."""
     whoosh_ext.install()
     settings.check()
+    gazetteer.load()  # the data is read once, before the first request or write needs it
     if cors_origins is None:
         raw = settings.get("cors_origins")
         cors_origins = [o.strip() for o in raw.split(",") if o.strip()]

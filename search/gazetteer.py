@@ -14,7 +14,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 
 KINDS = (
@@ -135,7 +135,9 @@ def inflections(
     if not names[-1]:
         forms |= {keys[:-1] + (plural,) for plural in _plurals(keys[-1])}
     forms.discard(keys)
-    return {form for form in forms if not keep.intersection(form)}
+    if keep:
+        forms = {form for form in forms if not any(word in keep for word in form)}
+    return forms
 
 
 @dataclass(frozen=True)
@@ -187,10 +189,14 @@ class Matcher:
         for key in alias.keys:
             node = node.setdefault(key, {})
         ending = node.setdefault(self._END, [])
-        if any(a.entity == alias.entity and a.exact == alias.exact for a in ending):
-            return  # a form the data lists, or one made twice
-        ending.append(alias)
-        ending.sort(key=lambda a: a.made)  # the data's own aliases before made forms
+        for other in ending:
+            if other.entity is alias.entity and other.exact == alias.exact:
+                return  # a form the data lists, or one made twice
+        if alias.made:
+            ending.append(alias)
+        else:  # the data's own aliases before made forms
+            at = next((i for i, other in enumerate(ending) if other.made), len(ending))
+            ending.insert(at, alias)
 
     def aliases(self, made: bool = False) -> Iterator[_Alias]:
         """Every alias in the trie (with `made`, the inflections too)."""
@@ -307,9 +313,15 @@ class Gazetteer:
     """Every entity by kind and name, a matcher per kind, and theme thresholds."""
 
     entities: dict[str, dict[str, Entity]]
-    matchers: dict[str, Matcher]  # one per kind, to list a kind's aliases
+    aliases: dict[str, list[tuple[str, Entity]]]  # each kind's aliases as the data lists them
     matcher: Matcher  # every kind in one trie, to find them all in one pass
     theme_min: dict[str, int]
+
+    @cached_property
+    def matchers(self) -> dict[str, Matcher]:
+        """A matcher per kind, to list a kind's aliases; built when first asked (listing is
+        rare, and building them all doubles the time every process takes to start)."""
+        return {kind: Matcher(aliases) for kind, aliases in self.aliases.items()}
 
     def get(self, kind: str, name: str) -> Entity | None:
         return self.entities[kind].get(name)
@@ -372,7 +384,7 @@ def load() -> Gazetteer:
     }
     keep = frozenset(_read("matching.toml").get("not_inflections", []))
     entities: dict[str, dict[str, Entity]] = {kind: {} for kind in KINDS}
-    matchers: dict[str, Matcher] = {}
+    by_kind: dict[str, list[tuple[str, Entity]]] = {}
     every: list[tuple[str, Entity]] = []
     for kind, items in sources.items():
         aliases: list[tuple[str, Entity]] = []
@@ -385,11 +397,11 @@ def load() -> Gazetteer:
             labels = ("theme", "side", "other", "description", "noun", "government")
             own = [] if kind in labels else [entity.name]
             aliases += [(alias, entity) for alias in dict.fromkeys([*own, *words])]
-        matchers[kind] = Matcher(aliases, keep)
+        by_kind[kind] = aliases
         every += aliases
     _check(entities)
     theme_min = {item["name"]: int(item.get("min_mentions", 2)) for item in sources["theme"]}
-    return Gazetteer(entities, matchers, Matcher(every, keep), theme_min)
+    return Gazetteer(entities, by_kind, Matcher(every, keep), theme_min)
 
 
 def _actor_words(data: dict) -> dict[str, list[dict]]:
@@ -469,6 +481,12 @@ def meant(mention: Mention) -> list[Entity]:
     for entity in mention.candidates or (mention.entity,):
         out += [e for e in gaz.namesakes(entity) if e not in out]
     return out
+
+
+@cache
+def road_words() -> frozenset[str]:
+    """Words that make the place before them part of a road's name (matching.toml)."""
+    return frozenset(fold(w) for w in _read("matching.toml").get("road_words", []))
 
 
 QUERY_KINDS = ("faction", "place", "country", "operation")

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import replace
 
@@ -38,12 +40,17 @@ def settle(texts: dict[str, str], found: dict[str, Mentions]) -> dict[str, Menti
     namesakes and actors settled."""
     kept = {field: _outside_names(mentions) for field, mentions in found.items()}
     known = [m.entity for mentions in kept.values() for m in mentions.place if not m.candidates]
+    provinces = {place.name for place in known if place.place_kind == "governorate"}
     about = context(kept)
     out = {}
     for field, mentions in kept.items():
-        if any(m.candidates for m in mentions.place):
-            places = tuple(_namesake(m, known) if m.candidates else m for m in mentions.place)
-            mentions = replace(mentions, place=places)
+        places = list(mentions.place)
+        for index, mention in enumerate(places):
+            if mention.candidates:
+                places[index] = _namesake(mention, known, places)
+        places = _provinces(texts[field], mentions, places, provinces)
+        if places != list(mentions.place):
+            mentions = replace(mentions, place=tuple(places))
         made = actors.find(texts[field], mentions, about)
         if made:
             factions = tuple(sorted(mentions.faction + tuple(made), key=lambda m: m.start))
@@ -54,27 +61,52 @@ def settle(texts: dict[str, str], found: dict[str, Mentions]) -> dict[str, Menti
 
 def _outside_names(mentions: Mentions) -> Mentions:
     """The mentions without the places written inside an operation's or another thing's
-    name, and without the factions inside a description ("al-Qaeda affiliate")."""
+    name or a road's, and without the factions inside a description ("al-Qaeda
+    affiliate")."""
     names = [(m.start, m.end) for m in mentions.operation + mentions.other]
     descriptions = [(m.start, m.end) for m in mentions.description]
-    if not (names or descriptions):
+    places = tuple(m for m in mentions.place if not _road(mentions, m))
+    if not (names or descriptions) and len(places) == len(mentions.place):
         return mentions
     return replace(
         mentions,
-        place=_outside(mentions.place, names),
+        place=_outside(places, names),
         faction=_outside(mentions.faction, descriptions),
     )
+
+
+def _road(mentions: Mentions, mention: Mention) -> bool:
+    """True when the place is part of a road's name: a road word follows it, or follows the
+    place after it ("the Baghdad-Amirli road")."""
+    words = gazetteer.road_words()
+    if not words or mention.entity.place_kind == "road":
+        return False
+    starts = [s for s, _ in mentions.spans]
+    following = bisect_right(starts, mention.end - 1)
+    for other in mentions.place:  # past a place written right after, joined by a hyphen
+        if other.word == following and mentions.spans[following][0] - mention.end <= 1:
+            following = bisect_right(starts, other.end - 1)
+            break
+    return following < len(mentions.keys) and mentions.keys[following] in words
 
 
 def _outside(mentions: tuple[Mention, ...], spans: list[tuple[int, int]]) -> tuple:
     return tuple(m for m in mentions if not any(s <= m.start and m.end <= e for s, e in spans))
 
 
-def _namesake(mention: Mention, known: list[gazetteer.Entity]) -> Mention:
-    """One of the namesakes, by the article's other places; or the mention as it is."""
+def _namesake(mention: Mention, known: list[gazetteer.Entity], near: list[Mention]) -> Mention:
+    """One of the namesakes, by the article's other places; or the mention as it is. A city
+    the article names decides; of several, the one named nearest (`near`: this field's)."""
     candidates = mention.candidates
     cities = {place.name for place in known}
     by_city = [c for c in candidates if c.city and c.city in cities]
+    if len(by_city) > 1:
+        distance = {
+            m.entity.name: abs(m.word - mention.word) for m in near if not m.candidates
+        }
+        by_city.sort(key=lambda c: distance.get(c.city or "", len(near) + 10**6))
+        if distance.get(by_city[0].city or "") != distance.get(by_city[1].city or ""):
+            by_city = by_city[:1]
     if len(by_city) == 1:
         return _chosen(mention, by_city[0], f"{by_city[0].city} is named")
     for level in ("province", "country"):
@@ -84,6 +116,63 @@ def _namesake(mention: Mention, known: list[gazetteer.Entity]) -> Mention:
             best = scores[0][1]
             return _chosen(mention, best, f"most other places are in {getattr(best, level)}")
     return replace(mention, rule="namesake: nothing in the article decides")
+
+
+_PLURAL_PROVINCES = ("provinces of", "governorates of", "provinces")
+# Words beside a name that make it the city: "Idlib city", "the city of Idlib", "north of
+# Aleppo", "Aleppo countryside" (a city's countryside is the city's, as the data has it).
+_CITY_WORDS = frozenset(
+    "city town countryside suburb suburbs outskirts north south east west northern southern "
+    "eastern western northeast northwest southeast southwest".split()
+)
+_LIST_GAP = re.compile(r"(?:\s*(?:,|and|&)\s*|\s+)")
+
+
+def _provinces(
+    text: str, mentions: Mentions, places: list[Mention], named: set[str]
+) -> list[Mention]:
+    """Bare city names that stand for the governorate of the same name: in a list after
+    "the provinces of" ("the provinces of Aleppo, Raqqa and Homs"), and wherever the article
+    also names that province ("Idlib province ... a village in Idlib"), unless the words
+    beside say city ("Idlib city", "the city of Idlib")."""
+    gaz = gazetteer.load()
+    out, listing = [], False
+    for mention in places:
+        written = text[mention.start : mention.end].casefold()
+        province = _governorate(gaz, mention)
+        if mention.entity.place_kind == "governorate":
+            listing = written.startswith(_PLURAL_PROVINCES)
+            out.append(mention)
+            continue
+        gap = text[out[-1].end : mention.start] if out else ""
+        if province and listing and _LIST_GAP.fullmatch(gap):
+            out.append(_as_province(mention, province, "in a list of provinces"))
+            continue
+        listing = False
+        if province and province.name in named and not _says_city(mentions, mention):
+            out.append(_as_province(mention, province, "the article names the province"))
+            continue
+        out.append(mention)
+    return out
+
+
+def _governorate(gaz: gazetteer.Gazetteer, mention: Mention) -> gazetteer.Entity | None:
+    if mention.candidates or mention.entity.place_kind == "governorate":
+        return None
+    namesakes = gaz.namesakes(mention.entity)
+    return namesakes[1] if len(namesakes) > 1 else None
+
+
+def _says_city(mentions: Mentions, mention: Mention) -> bool:
+    """True when a word of _CITY_WORDS stands within two words of the name."""
+    keys, first = mentions.keys, mention.word
+    last = bisect_right([s for s, _ in mentions.spans], mention.end - 1) - 1
+    around = keys[max(0, first - 2) : first] + keys[last + 1 : last + 3]
+    return bool(_CITY_WORDS.intersection(around))
+
+
+def _as_province(mention: Mention, province: gazetteer.Entity, why: str) -> Mention:
+    return replace(mention, entity=province, rule=f"bare name of the province: {why}")
 
 
 def _chosen(mention: Mention, place: gazetteer.Entity, why: str) -> Mention:

@@ -23,6 +23,8 @@ FIELDS = [
     "places",
     "provinces",
     "countries",
+    "sides",
+    "operations",
 ]
 
 
