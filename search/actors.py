@@ -20,7 +20,7 @@ from search.gazetteer import Entity, Mention
 
 # Between the words of one phrase: spaces, hyphens, apostrophes, a period after an
 # abbreviation, commas and slashes in a list of states ("Russian, Syrian and Iranian jets").
-_GAP = re.compile(r"[\s\-'\u2019.,/]{1,3}")
+_GAP = re.compile(r"[\s\-'\u2019\u2013\u2014.,/]{1,3}")
 _EXPLICIT = {"syria", "syrian", "assad", "damascus", "bashar"}  # words naming the Syrian state
 
 
@@ -47,6 +47,7 @@ class Rules:
     not_before: tuple[tuple[str, ...], ...]
     not_after: frozenset[str]
     demonyms: frozenset[str]  # folded demonyms of every country
+    name_nouns: frozenset[tuple[str, ...]]  # the nouns a bare state name may take
 
 
 def _words(phrase: str) -> tuple[str, ...]:
@@ -81,6 +82,7 @@ def rules() -> Rules:
         not_before=tuple(_words(v) for v in government["not_before"]),
         not_after=frozenset(gazetteer.fold(w) for w in government["not_after"]),
         demonyms=frozenset(demonyms),
+        name_nouns=frozenset(_words(n) for n in nouns["name_nouns"]),
     )
 
 
@@ -127,7 +129,7 @@ def find(text: str, mentions: gazetteer.Mentions, context: str | None) -> list[M
     nouns = {m.word: m for m in mentions.noun}
     countries = {m.word: m for m in mentions.country}
     out = _states(words, countries, nouns) + _by_state(words, countries, nouns)
-    out += _government(words, list(mentions.government), countries, context)
+    out += _government(words, list(mentions.government), countries, nouns, context)
     # A phrase inside a named faction adds nothing ("Syrian Army troops" is the Syrian Army);
     # one that reaches past it does ("Syrian army air forces": the air force too).
     named = [(m.start, m.end) for m in mentions.faction]
@@ -155,12 +157,16 @@ def _states(words: _Text, countries: dict[int, Mention], nouns: dict[int, Mentio
         written = words.text[country.start : country.end]
         demonym = words.keys[index] in config.demonyms
         possessive = words.after(last) > last + 1
-        if demonym or possessive or not any(c.islower() for c in written):
-            made = _noun_phrase(words, country, countries, nouns)
-            if made:
-                out += made
-                skip_to = words.last(made[-1]) + 1
-                continue
+        acronym = not any(c.islower() for c in written)  # US, U.S., UK
+        made = _noun_phrase(words, country, countries, nouns)
+        if made and not (demonym or possessive or acronym):
+            # a bare name: "United States Army" yes, "Syria offensive" (in Syria) no
+            phrase = tuple(words.keys[words.after(last) : words.last(made[-1]) + 1])
+            made = made if phrase in config.name_nouns else []
+        if made:
+            out += made
+            skip_to = words.last(made[-1]) + 1
+            continue
         out += _subject(words, country, state, nouns, demonym)
     return out
 
@@ -236,7 +242,7 @@ def _subject(
             Mention(
                 state.forces,
                 country.start,
-                country.end,
+                end,
                 country.word,
                 rule=f"state + attack verb: {phrase}",
             )
@@ -257,7 +263,7 @@ def _subject(
                 Mention(
                     faction,
                     country.start,
-                    country.end,
+                    noun.end,
                     country.word,
                     rule=f"state + verb + noun: {phrase}",
                 )
@@ -288,9 +294,9 @@ def _by_state(words: _Text, countries: dict[int, Mention], nouns: dict[int, Ment
                     out.append(
                         Mention(
                             faction,
-                            country.start,
+                            noun.start,
                             country.end,
-                            country.word,
+                            noun.word,
                             rule=f"noun by state: {text}",
                         )
                     )
@@ -299,15 +305,26 @@ def _by_state(words: _Text, countries: dict[int, Mention], nouns: dict[int, Ment
 
 
 def _government(
-    words: _Text, found: list[Mention], countries: dict[int, Mention], context: str | None
+    words: _Text,
+    found: list[Mention],
+    countries: dict[int, Mention],
+    nouns: dict[int, Mention],
+    about: str | None,
 ) -> list:
-    """ "regime forces", "forces loyal to Assad", "government troops" (Syria or Iraq)."""
+    """ "regime forces", "forces loyal to Assad", "government troops" (Syria or Iraq);
+    "regime aerial bombardment" (an aircraft noun after the description) the air force."""
     config = rules()
     states = config.states
     out = []
     for mention in found:
         group, last = mention.entity.name, words.last(mention)
-        before = mention.word - 1
+        context, before = about, mention.word - 1
+        position = last + 1
+        while position < len(words.keys) and words.keys[position] in config.modifiers:
+            position += 1
+        noun = nouns.get(position)
+        if noun is not None and noun.entity.name == "air" and words.joined(position):
+            group = group if group.endswith("_air") else group + "_air"
         if before >= 0 and words.joined(mention.word):
             if words.keys[before] in config.not_after:
                 continue

@@ -39,7 +39,7 @@ INFLECTED = frozenset(
 # pattern in a wall-clock timeout check that tripled the time of tokenising a body, and this
 # pattern is linear anyway.
 _WORDS = re.compile(r"[^\W_]+")
-_GAP = re.compile(r"[\s\-'\u2019.]{1,3}")
+_GAP = re.compile(r"[\s\-'\u2019\u2013\u2014.]{1,3}")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _MARKS = dict.fromkeys(i for i in range(0x300, 0x370)) | {0x2BE: None, 0x2BF: None, 0x2BB: None}
 
@@ -487,6 +487,18 @@ def meant(mention: Mention) -> list[Entity]:
 def road_words() -> frozenset[str]:
     """Words that make the place before them part of a road's name (matching.toml)."""
     return frozenset(fold(w) for w in _read("matching.toml").get("road_words", []))
+
+
+@cache
+def province_names() -> frozenset[str]:
+    """Cities whose bare name often stands for their governorate (matching.toml)."""
+    return frozenset(_read("matching.toml").get("province_names", []))
+
+
+@cache
+def city_words() -> frozenset[str]:
+    """Words beside a province_names city that make it the city (matching.toml)."""
+    return frozenset(fold(w) for w in _read("matching.toml").get("city_words", []))
 
 
 QUERY_KINDS = ("faction", "place", "country", "operation")

@@ -101,9 +101,7 @@ def _namesake(mention: Mention, known: list[gazetteer.Entity], near: list[Mentio
     cities = {place.name for place in known}
     by_city = [c for c in candidates if c.city and c.city in cities]
     if len(by_city) > 1:
-        distance = {
-            m.entity.name: abs(m.word - mention.word) for m in near if not m.candidates
-        }
+        distance = {m.entity.name: abs(m.word - mention.word) for m in near if not m.candidates}
         by_city.sort(key=lambda c: distance.get(c.city or "", len(near) + 10**6))
         if distance.get(by_city[0].city or "") != distance.get(by_city[1].city or ""):
             by_city = by_city[:1]
@@ -119,12 +117,6 @@ def _namesake(mention: Mention, known: list[gazetteer.Entity], near: list[Mentio
 
 
 _PLURAL_PROVINCES = ("provinces of", "governorates of", "provinces")
-# Words beside a name that make it the city: "Idlib city", "the city of Idlib", "north of
-# Aleppo", "Aleppo countryside" (a city's countryside is the city's, as the data has it).
-_CITY_WORDS = frozenset(
-    "city town countryside suburb suburbs outskirts north south east west northern southern "
-    "eastern western northeast northwest southeast southwest".split()
-)
 _LIST_GAP = re.compile(r"(?:\s*(?:,|and|&)\s*|\s+)")
 
 
@@ -132,9 +124,9 @@ def _provinces(
     text: str, mentions: Mentions, places: list[Mention], named: set[str]
 ) -> list[Mention]:
     """Bare city names that stand for the governorate of the same name: in a list after
-    "the provinces of" ("the provinces of Aleppo, Raqqa and Homs"), and wherever the article
-    also names that province ("Idlib province ... a village in Idlib"), unless the words
-    beside say city ("Idlib city", "the city of Idlib")."""
+    "the provinces of" ("the provinces of Aleppo, Raqqa and Homs"), and, for the cities of
+    matching.toml's province_names, wherever the article also names that province ("Idlib
+    province ... a village in Idlib"), unless the words beside say city ("Idlib city")."""
     gaz = gazetteer.load()
     out, listing = [], False
     for mention in places:
@@ -149,7 +141,12 @@ def _provinces(
             out.append(_as_province(mention, province, "in a list of provinces"))
             continue
         listing = False
-        if province and province.name in named and not _says_city(mentions, mention):
+        if (
+            province
+            and province.name in named
+            and mention.entity.name in gazetteer.province_names()
+            and not _says_city(mentions, mention)
+        ):
             out.append(_as_province(mention, province, "the article names the province"))
             continue
         out.append(mention)
@@ -164,11 +161,12 @@ def _governorate(gaz: gazetteer.Gazetteer, mention: Mention) -> gazetteer.Entity
 
 
 def _says_city(mentions: Mentions, mention: Mention) -> bool:
-    """True when a word of _CITY_WORDS stands within two words of the name."""
+    """True when a word of matching.toml's city_words stands within two words of the
+    name ("the city of Idlib", "Idlib countryside")."""
     keys, first = mentions.keys, mention.word
     last = bisect_right([s for s, _ in mentions.spans], mention.end - 1) - 1
     around = keys[max(0, first - 2) : first] + keys[last + 1 : last + 3]
-    return bool(_CITY_WORDS.intersection(around))
+    return bool(gazetteer.city_words().intersection(around))
 
 
 def _as_province(mention: Mention, province: gazetteer.Entity, why: str) -> Mention:

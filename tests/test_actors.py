@@ -59,7 +59,10 @@ def test_no_forces_without_a_force(body):
     ("body", "expected"),
     [
         ("Regime forces shelled Douma in Eastern Ghouta.", {"Syrian government forces"}),
-        ("Assads regime denied it, the Syrian opposition said in Aleppo.", {"Syrian government forces"}),
+        (
+            "Assads regime denied it, the Syrian opposition said in Aleppo.",
+            {"Syrian government forces"},
+        ),
         ("Pro-regime forces advanced on Palmyra in Syria.", {"Syrian government forces"}),
         (
             "Forces loyal to President Bashar al-Assad took the town.",
@@ -71,8 +74,11 @@ def test_no_forces_without_a_force(body):
         ),
         ("Government forces entered Mosul, Iraq's second city.", {"Iraqi security forces"}),
         ("Government forces entered Aleppo.", {"Syrian government forces"}),
-        ("As Iraqi government forces fled Mosul, Kurdistan Regional Government forces took Kirkuk.",
-         {"Iraqi security forces"}),
+        (
+            "As Iraqi government forces fled Mosul, Kurdistan Regional Government forces "
+            "took Kirkuk.",
+            {"Iraqi security forces"},
+        ),
     ],
 )
 def test_the_government_by_description(body, expected):

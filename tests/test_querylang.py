@@ -145,6 +145,8 @@ def test_fields_constant_names_every_field():
         "report",
         "source",
         "author",
+        "side",
+        "operation",
     }
     for name in FIELDS:
         assert parse(f"{name}:x") == Word("x", len(name) + 1, name)
