@@ -11,7 +11,7 @@ import re
 import tomllib
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 
@@ -21,6 +21,7 @@ from search.gazetteer import Entity, Mention
 # Between the words of one phrase: spaces, hyphens, apostrophes, a period after an
 # abbreviation, commas and slashes in a list of states ("Russian, Syrian and Iranian jets").
 _GAP = re.compile(r"[\s\-'\u2019\u2013\u2014.,/]{1,3}")
+_NEAR = 12  # words between a side word and the place that says which country it stands in
 _EXPLICIT = {"syria", "syrian", "assad", "damascus", "bashar"}  # words naming the Syrian state
 
 
@@ -48,6 +49,9 @@ class Rules:
     not_after: frozenset[str]
     demonyms: frozenset[str]  # folded demonyms of every country
     name_nouns: frozenset[tuple[str, ...]]  # the nouns a bare state name may take
+    coalition: Entity  # "the coalition" with a force noun
+    coalition_not_after: frozenset[str]
+    side_in_country: dict[tuple[str, str], Entity]  # (country, side) -> faction
 
 
 def _words(phrase: str) -> tuple[str, ...]:
@@ -83,6 +87,13 @@ def rules() -> Rules:
         not_after=frozenset(gazetteer.fold(w) for w in government["not_after"]),
         demonyms=frozenset(demonyms),
         name_nouns=frozenset(_words(n) for n in nouns["name_nouns"]),
+        coalition=factions[data["coalition"]["faction"]],
+        coalition_not_after=frozenset(gazetteer.fold(w) for w in data["coalition"]["not_after"]),
+        side_in_country={
+            (country, side): factions[faction]
+            for country, table in data.get("side_in_country", {}).items()
+            for side, faction in table.items()
+        },
     )
 
 
@@ -130,12 +141,21 @@ def find(text: str, mentions: gazetteer.Mentions, context: str | None) -> list[M
     countries = {m.word: m for m in mentions.country}
     out = _states(words, countries, nouns) + _by_state(words, countries, nouns)
     out += _government(words, list(mentions.government), countries, nouns, context)
+    if context is not None:
+        out += _coalition(words, nouns) + _side_words(mentions, context)
     # A phrase inside a named faction adds nothing ("Syrian Army troops" is the Syrian Army);
     # one that reaches past it does ("Syrian army air forces": the air force too).
-    named = [(m.start, m.end) for m in mentions.faction]
-    out = [m for m in out if not any(s <= m.start and m.end <= e for s, e in named)]
+    out = [m for m in out if not any(_repeats(m, n) for n in mentions.faction)]
     out.sort(key=lambda m: m.start)
     return out
+
+
+def _repeats(made: Mention, named: Mention) -> bool:
+    """True when a named faction already says what a made mention says: it holds the
+    phrase, or overlaps it naming the same faction ("US-led coalition warplanes")."""
+    if named.start <= made.start and made.end <= named.end:
+        return True
+    return named.entity is made.entity and named.start < made.end and made.start < named.end
 
 
 def _state(mention: Mention | None) -> State | None:
@@ -301,6 +321,52 @@ def _by_state(words: _Text, countries: dict[int, Mention], nouns: dict[int, Ment
                         )
                     )
                 break
+    return out
+
+
+def _coalition(words: _Text, nouns: dict[int, Mention]) -> list:
+    """ "coalition operations", "coalition air strikes" (Syria or Iraq articles only)."""
+    config = rules()
+    out = []
+    for index, key in enumerate(words.keys):
+        if key != "coalition":
+            continue
+        if config.coalition_not_after.intersection(words.keys[max(0, index - 2) : index]):
+            continue
+        position = index + 1
+        while position < len(words.keys) and words.keys[position] in config.modifiers:
+            position += 1
+        noun = nouns.get(position)
+        if noun is None or not all(words.joined(w) for w in range(index + 1, position + 1)):
+            continue
+        start = words.spans[index][0]
+        out.append(
+            Mention(
+                config.coalition,
+                start,
+                noun.end,
+                index,
+                rule=f"coalition + noun: {words.text[start : noun.end]}",
+            )
+        )
+    return out
+
+
+def _side_words(mentions: gazetteer.Mentions, context: str) -> list:
+    """Generic side words that name one faction in the country they stand in ("Kurdish
+    forces" in Iraq are the Peshmerga): the country of the place named nearest, within
+    _NEAR words, else the article's."""
+    table = rules().side_in_country
+    out = []
+    places = [m for m in mentions.place if m.entity.country and not m.candidates]
+    for mention in mentions.side:
+        near = min(places, key=lambda p: abs(p.word - mention.word), default=None)
+        here = context
+        if near is not None and abs(near.word - mention.word) <= _NEAR:
+            here = near.entity.country or context
+        faction = table.get((here, mention.entity.name))
+        if faction is not None:
+            out.append(replace(mention, entity=faction, rule=f"side word in {here}"))
     return out
 
 

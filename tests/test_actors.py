@@ -106,3 +106,21 @@ def test_rules_say_what_fired():
         "Russian forces": ["state + noun: Russian war planes"],
         "Syrian government forces": ["government description: regime forces"],
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("Coalition air strikes hit Raqqa in Syria.", {"US-led coalition"}),
+        ("Coalition operations near Mosul in Iraq went on.", {"US-led coalition"}),
+        ("The Saudi-led coalition struck Sanaa in Yemen.", set()),
+        ("The Syrian National Coalition met in Istanbul.", set()),
+    ],
+)
+def test_the_coalition_with_a_force_noun(body, expected):
+    assert factions(body) == expected
+
+
+def test_kurdish_forces_are_the_peshmerga_in_iraq_only():
+    assert factions("Kurdish forces retook Sinjar from the jihadists in Iraq.") == {"Peshmerga"}
+    assert factions("Kurdish forces retook Kobani in Syria.") == set()
