@@ -43,7 +43,8 @@ from search.errors import (
     TooLarge,
     Unauthorized,
 )
-from search.index import FACETS, Change, current_generation, default_dir, lock_holder
+from search.generations import current_generation, index_root
+from search.locking import lock_holder
 from search.openapi import spec
 from search.request import (
     INTERVALS,
@@ -53,6 +54,7 @@ from search.request import (
     known_only,
     parse_request,
 )
+from search.schema import FACETS, Change
 from search.service import Service
 from search.updates import Updater
 
@@ -444,7 +446,7 @@ def create_app(root: Path | str | None = None, cors_origins: list[str] | None = 
             Exception: server_error,
         },
     )
-    root = Path(root) if root is not None else default_dir()
+    root = index_root(root)
     app.state.service = service = Service(root)
     app.state.updater = Updater(root, on_commit=service.changed)
     app.state.ready = threading.Event()

@@ -30,21 +30,21 @@ from whoosh.index import TOC
 from whoosh.searching import Searcher
 
 from search import gazetteer
-from search.index import (
-    FACETS,
+from search.generations import (
     POINTER,
     IndexNotFoundError,
-    WriteLock,
-    _cancel,
-    default_dir,
+    built_generation,
+    index_root,
     live_generation,
-    new_writer,
     open_index,
     point,
 )
+from search.index import cancel, new_writer
+from search.locking import WriteLock
 from search.query import View, build, docnums
 from search.query import search as run_search
 from search.request import parse_request
+from search.schema import FACETS
 from search.whoosh_ext import (
     INDEX_NAME,
     fsync_path,
@@ -180,19 +180,12 @@ def export_jsonl(root: Path | str | None, out: TextIO) -> int:
 # --- optimize --------------------------------------------------------------------------------
 
 
-def _live(root: Path) -> Path:
-    folder = live_generation(root)  # IndexDamagedError when CURRENT names nothing
-    if folder is None:
-        raise IndexNotFoundError(f"no index in {root}: build one with `search index PATH`")
-    return folder
-
-
 def optimize(root: Path | str | None = None) -> tuple[int, int]:
     """Merge the live generation's segments into one (purging deleted documents), holding the
     write lock (IndexBusy after write_wait seconds). Returns (segments before, after)."""
-    root = Path(root) if root is not None else default_dir()
+    root = index_root(root)
     with WriteLock(root):
-        folder = _live(root)
+        folder = built_generation(root)
         ix = whoosh_index.open_dir(str(folder))
         before = segment_count(ix)
         writer = None
@@ -200,7 +193,7 @@ def optimize(root: Path | str | None = None) -> tuple[int, int]:
             writer = new_writer(ix)
             writer.commit(optimize=True)  # on the disk when it returns
         except BaseException:
-            _cancel(writer)
+            cancel(writer)
             raise
         after = segment_count(whoosh_index.open_dir(str(folder)))
     return before, after
@@ -238,7 +231,7 @@ def snapshot(root: Path | str | None, dest: Path | str) -> int:
     while it runs, and answer busy past write_wait), and Whoosh never changes a file once a
     commit has written it, so the copy is one commit whole. A failed copy leaves `dest` as it
     was (removed if this made it)."""
-    root = Path(root) if root is not None else default_dir()
+    root = index_root(root)
     dest = Path(dest)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise FileExistsError(f"{dest} exists and is not an empty folder")
@@ -246,7 +239,7 @@ def snapshot(root: Path | str | None, dest: Path | str) -> int:
     try:
         dest.mkdir(parents=True, exist_ok=True)
         with WriteLock(root):
-            folder = _live(root)
+            folder = built_generation(root)
             target = dest / folder.name
             target.mkdir()
             for name in _toc_files(folder):
@@ -287,7 +280,7 @@ def check(
     inside a segment shows only there), and runs `samples` searches for a word of a title
     through the search pipeline, each of which must find its document.
     Never raises: damage of any kind is reported as a problem."""
-    root = Path(root) if root is not None else default_dir()
+    root = index_root(root)
     problems: list[str] = []
     try:
         _check(root, problems, samples, postings)

@@ -21,16 +21,8 @@ from search.articles import RECORD_KEYS
 from search.errors import SearchError
 from search.files import Item, Problem, find_files, read_paths
 from search.gazetteer import GazetteerError
-from search.index import (
-    ENV_VAR,
-    POINTER,
-    Entry,
-    IndexNotFoundError,
-    Summary,
-    default_dir,
-    open_index,
-    write,
-)
+from search.generations import POINTER, IndexNotFoundError, index_root, open_index
+from search.index import Entry, Summary, write
 from search.settings import SettingError
 from search.tagging import tag
 
@@ -81,7 +73,7 @@ def parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help=f"index folder (default: ${ENV_VAR} or ./index)",
+        help=f"index folder (default: ${settings.SETTINGS['index'].env} or ./index)",
     )
     index.add_argument(
         "--rebuild",
@@ -301,7 +293,7 @@ def _log_commit(summary: Summary) -> None:
 
 def run_index(args: argparse.Namespace) -> int:
     columns = _columns(args.columns)
-    root = args.index or default_dir()
+    root = index_root(args.index)
     total, items = read_paths(args.paths, columns)
     progress = _Progress(total, args.quiet)
     summary = write(
@@ -365,13 +357,15 @@ def run_serve(args: argparse.Namespace) -> int:
         if value is not None:  # the app factory reads settings from the environment
             os.environ[settings.SETTINGS[name].env] = str(value)
     settings.check()
-    root = default_dir().resolve()
+    root = index_root().resolve()
     if args.build and _stale(root, args.build):
         total, items = read_paths(args.build)
         progress = _Progress(total, False)
         summary = write(_entries(items, progress), root, rebuild=True, on_problem=progress.problem)
         print(f"{summary.line()} -> {root}", file=sys.stderr)
-    os.environ[ENV_VAR] = str(root)  # the app factory reads it, in every worker
+    os.environ[settings.SETTINGS["index"].env] = str(
+        root
+    )  # the app factory reads it, in every worker
     _readable(root)
     from search import observe, sockets
 
@@ -405,7 +399,7 @@ def _readable(root: Path) -> None:
 def run_export(args: argparse.Namespace) -> int:
     from search import archive
 
-    root = args.index or default_dir()
+    root = index_root(args.index)
     if args.mapping:
         json.dump(archive.opensearch_mapping(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -423,7 +417,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_optimize(args: argparse.Namespace) -> int:
     from search import archive
 
-    before, after = archive.optimize(args.index or default_dir())
+    before, after = archive.optimize(index_root(args.index))
     print(f"segments: {before} -> {after}")
     return EXIT_OK
 
@@ -431,7 +425,7 @@ def run_optimize(args: argparse.Namespace) -> int:
 def run_check(args: argparse.Namespace) -> int:
     from search import archive
 
-    root = args.index or default_dir()
+    root = index_root(args.index)
     problems = archive.check(root, postings=not args.quick)
     for problem in problems:
         print(f"problem: {problem}")
@@ -442,7 +436,7 @@ def run_check(args: argparse.Namespace) -> int:
 def run_snapshot(args: argparse.Namespace) -> int:
     from search import archive
 
-    count = archive.snapshot(args.index or default_dir(), args.dest)
+    count = archive.snapshot(index_root(args.index), args.dest)
     print(f"snapshot of {count} documents -> {args.dest}")
     return EXIT_OK
 
@@ -483,7 +477,7 @@ def run_query(args: argparse.Namespace) -> int:
     if args.date_to:
         params["to"] = [args.date_to]
     request = parse_request(params)
-    result = search(Service(args.index or default_dir()).view(), request)
+    result = search(Service(index_root(args.index)).view(), request)
     if args.json:
         json.dump(result, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")

@@ -1,314 +1,51 @@
-"""The Whoosh index: schema, documents from tagged articles, incremental updates, atomic rebuilds.
+"""Writing the index: articles tagged and indexed in batches (`search index`), and the live
+changes of the write routes applied in one commit each (apply).
 
-Layout of an index folder (default `index/`, or `--index`, or SEARCH_INDEX):
-
-    index/CURRENT          name of the live generation, replaced atomically
-    index/gen-000002/      a complete Whoosh index
-
-Updates write into the live generation; Whoosh commits are atomic, so readers see a commit
-whole or not at all. A rebuild writes a new generation beside the live one and switches
-CURRENT to it only when it is complete: a killed rebuild leaves the previous index live.
+Every write holds the folder's write lock (search.locking). A first build or a rebuild fills a
+new generation and switches to it when complete (search.generations); an update commits into
+the live one, every commit_docs documents or commit_seconds, so a killed run keeps what it
+committed and the server's writes get their turn in between.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import logging
 import os
-import re
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, SchemaClass
-from whoosh.index import Index, LockError
+from whoosh.index import Index
 
 from search import settings, whoosh_ext
-from search.analysis import ArticleText, fresh_spelling, text_analyzer
+from search.analysis import fresh_spelling
 from search.articles import Article
 from search.files import Problem
+from search.generations import (
+    current_generation,
+    index_root,
+    live_generation,
+    new_generation,
+    switch,
+)
+from search.locking import WriteLock
+from search.schema import ArticleSchema, Change, to_document
 from search.segments import ParallelBuild
-from search.tagging import Tagged, tag
-from search.whoosh_ext import fsync_path
+from search.tagging import tag
 
 log = logging.getLogger("search.index")
-DEFAULT_DIR = "index"
-ENV_VAR = settings.SETTINGS["index"].env
-POINTER = "CURRENT"
-FACETS = (
-    "region",
-    "theme",
-    "report",
-    "source",
-    "author",
-    "faction",
-    "place",
-    "province",
-    "country",
-    "side",
-    "operation",
-)
-LOCK = "WRITE.lock"
-_GENERATION = re.compile(r"^gen-(\d{6})$")
 
 
-class IndexNotFoundError(FileNotFoundError):
-    """There is no built index in the folder."""
-
-
-class IndexDamagedError(IndexNotFoundError):
-    """CURRENT names a generation that is not there (removed by hand, or a broken copy)."""
-
-
-def _facet():
-    return KEYWORD(stored=True, commas=True, sortable=True, scorable=False)
-
-
-class ArticleSchema(SchemaClass):
-    """One document per article. Facet fields hold canonical names, comma-separated."""
-
-    id = ID(stored=True, unique=True)
-    # spelling=True also keeps the unstemmed words (spell_title, spell_body): "did you mean"
-    # suggestions and prefix expansion work on real words, not stems.
-    # chars=True keeps each occurrence's character span in the postings: highlights are
-    # read from there instead of analysing the stored text again.
-    title = ArticleText(
-        analyzer=text_analyzer(), stored=True, field_boost=2.0, spelling=True, chars=True
-    )
-    body = ArticleText(analyzer=text_analyzer(), stored=True, spelling=True, chars=True)
-    date = DATETIME(stored=True, sortable=True)
-    year = KEYWORD(stored=True, sortable=True)
-    month = KEYWORD(stored=True, sortable=True)  # "2017-07"
-    region = _facet()
-    theme = _facet()
-    report = _facet()
-    source = _facet()
-    author = _facet()
-    faction = _facet()
-    place = _facet()
-    province = _facet()
-    country = _facet()
-    side = _facet()  # sides of the war the article shows acting (tagging.SIDES)
-    operation = _facet()  # named military operations (Euphrates Shield ...)
-    tags = STORED()  # Tagged.to_json(): declared and inferred values apart, mention counts
-
-
-def new_writer(ix: Index, **kwargs) -> whoosh_ext.DurableWriter:
+def new_writer(ix: Index, **kwargs: Any) -> whoosh_ext.DurableWriter:
     """A Whoosh writer whose text fields start a fresh set of spelling words (ArticleText),
     and whose commit is on the disk, in a power-safe order, when commit() returns."""
     writer = whoosh_ext.DurableWriter(ix, **kwargs)
     fresh_spelling(writer.schema)
     return writer
-
-
-def default_dir() -> Path:
-    """The index folder: SEARCH_INDEX, else the config file's `index`, else ./index."""
-    return Path(settings.get("index") or DEFAULT_DIR)
-
-
-def _keywords(values: Iterable[str | None]) -> str:
-    # Commas separate values in a KEYWORD field, so a comma inside a value becomes a space.
-    unique = dict.fromkeys(" ".join(v.replace(",", " ").split()) for v in values if v)
-    return ",".join(v for v in unique if v)
-
-
-def to_document(tagged: Tagged) -> dict:
-    """The Whoosh fields of a tagged article."""
-    article = tagged.article
-    stored = tagged.to_json()
-    del stored["id"], stored["title"]
-    if article.recorded_origin is not None:  # restored from `search export`: as first read
-        stored["origin"] = article.recorded_origin
-    doc = {
-        "id": article.id,
-        # Indexed with the tagger's mentions; stored as the plain text.
-        "title": tagged.text("title"),
-        "_stored_title": article.title,
-        "body": tagged.text("body"),
-        "_stored_body": article.body,
-        "source": _keywords([article.source, article.original_source]),
-        "author": _keywords(article.authors),
-        "report": _keywords(article.reports),
-        "region": _keywords(tagged.regions),
-        "theme": _keywords(tagged.themes),
-        "tags": stored,
-    }
-    for facet in ("faction", "place", "province", "country", "side", "operation"):
-        doc[facet] = _keywords(tagged.names(facet))
-    if article.date:
-        doc["date"] = datetime(article.date.year, article.date.month, article.date.day)
-        doc["year"] = f"{article.date.year:04d}"
-        doc["month"] = f"{article.date.year:04d}-{article.date.month:02d}"
-    return {name: value for name, value in doc.items() if value != ""}
-
-
-# --- generations ----------------------------------------------------------------------------
-
-
-def current_generation(root: Path) -> Path | None:
-    """The folder of the live index under `root`, or None when none was ever built (or
-    CURRENT names no folder: see live_generation)."""
-    try:
-        return live_generation(root)
-    except IndexDamagedError:
-        return None
-
-
-def live_generation(root: Path) -> Path | None:
-    """The folder of the live index; None when no index was ever built. Raises
-    IndexDamagedError when CURRENT names a generation that is not there: a writer must not
-    take that for a first build, which would start afresh and prune what is left."""
-    try:
-        name = (root / POINTER).read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as error:
-        raise IndexDamagedError(f"{root / POINTER} cannot be read: {error}") from None
-    if not (_GENERATION.match(name) and (root / name).is_dir()):
-        raise IndexDamagedError(
-            f"{root / POINTER} names {name[:40]!r}, which is not in {root}: "
-            "rebuild with `search index --rebuild PATH`"
-        )
-    return root / name
-
-
-def open_index(root: Path | str | None = None) -> Index:
-    """Open the live index for reading. Raises IndexNotFoundError when there is none."""
-    return open_live(root)[0]
-
-
-def open_live(root: Path | str | None = None) -> tuple[Index, Path]:
-    """The live index and its generation folder. Raises IndexNotFoundError (or its
-    IndexDamagedError) when there is none."""
-    root = Path(root) if root is not None else default_dir()
-    for _ in range(3):  # a rebuild may switch generations between reading CURRENT and opening
-        folder = live_generation(root)
-        if folder is None:
-            raise IndexNotFoundError(f"no index in {root}: build one with `search index PATH`")
-        try:
-            return whoosh_index.open_dir(str(folder)), folder
-        except (whoosh_index.IndexError, FileNotFoundError):
-            time.sleep(0.05)
-    raise IndexNotFoundError(f"the index in {root} could not be opened")
-
-
-def _new_generation(root: Path) -> Path:
-    numbers = [int(m[1]) for p in root.glob("gen-*") if (m := _GENERATION.match(p.name))]
-    folder = root / f"gen-{max(numbers, default=0) + 1:06d}"
-    folder.mkdir(parents=True)
-    return folder
-
-
-def _switch(root: Path, folder: Path) -> None:
-    """Point CURRENT at `folder` atomically, then remove generations older than the previous.
-    When CURRENT named a missing generation, nothing is removed: what is left may be all
-    there is to recover from."""
-    try:
-        previous = live_generation(root)
-        prune = True
-    except IndexDamagedError:
-        previous, prune = None, False
-    point(root, folder.name)
-    if not prune:
-        return
-    keep = {folder.name, previous.name if previous else None}
-    for stale in root.glob("gen-*"):
-        if stale.name not in keep and _GENERATION.match(stale.name):
-            shutil.rmtree(stale, ignore_errors=True)
-
-
-def point(root: Path, name: str) -> None:
-    """Make `root`/CURRENT name the generation `name`, atomically and durably."""
-    temp = root / f".{POINTER}.{os.getpid()}"
-    with open(temp, "w", encoding="utf-8") as handle:
-        handle.write(name + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temp, root / POINTER)
-    fsync_path(root)
-
-
-# --- locking and syncing --------------------------------------------------------------------
-
-
-class IndexBusy(LockError):
-    """Another process or thread kept the write lock for longer than we would wait."""
-
-
-class WriteLock:
-    """The right to change the index in `root`, exclusive across processes and threads: an
-    flock on root/WRITE.lock. The kernel drops an flock when its holder dies, so a killed
-    writer never leaves the index locked; the file only names the last holder, for messages."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._fd: int | None = None
-
-    def acquire(self, wait: float) -> None:
-        """Take the lock, waiting up to `wait` seconds; IndexBusy when it stays taken."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + wait
-        try:
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
-                        who = f" (held by process {holder})" if holder else ""
-                        raise IndexBusy(
-                            f"another writer kept the index in {self.root} locked for "
-                            f"{wait:g} s{who}"
-                        ) from None
-                    time.sleep(0.01)
-        except BaseException:
-            os.close(fd)
-            raise
-        self._fd = fd
-        with contextlib.suppress(OSError):  # the holder's pid only serves messages
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> WriteLock:
-        self.acquire(settings.get("write_wait"))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
-
-
-def lock_holder(root: Path) -> int | None:
-    """The process holding the write lock of `root` now, or None when it is free. (An flock
-    dies with its holder: there are no stale locks to report, only live holders.)"""
-    try:
-        fd = os.open(root / LOCK, os.O_RDONLY)
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    except BlockingIOError:
-        text = os.pread(fd, 64, 0).decode(errors="replace").strip()
-        return int(text) if text.isdigit() else -1
-    finally:
-        os.close(fd)
-
-
-# --- writing --------------------------------------------------------------------------------
 
 
 @dataclass
@@ -370,14 +107,14 @@ def write(
     lets other writers (the server's write routes) in between; a rebuild holds the lock
     throughout, since writes made meanwhile would be lost when it switches generations.
     """
-    root = Path(root) if root is not None else default_dir()
+    root = index_root(root)
     started = time.perf_counter()
     summary = Summary()
     callbacks = (on_progress, on_problem, on_commit)
     lock = WriteLock(root)
-    lock.acquire(settings.get("write_wait"))
+    lock.acquire()
     try:
-        jobs = settings.get("index_jobs") if jobs is None else jobs
+        jobs = settings.integer("index_jobs") if jobs is None else jobs
         jobs = jobs or os.cpu_count() or 1
         _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, jobs)
     finally:
@@ -392,7 +129,7 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
     live = current_generation(root) if rebuild else live_generation(root)
     fresh = rebuild or live is None
     if fresh:
-        folder = _new_generation(root)
+        folder = new_generation(root)
         ix = whoosh_index.create_in(str(folder), ArticleSchema())
     else:
         folder = live
@@ -401,7 +138,7 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
     writer = None
     build = ParallelBuild(str(folder), jobs, limitmb, to_document) if fresh and jobs > 1 else None
     pending, chunk_started = 0, time.monotonic()
-    every, seconds = settings.get("commit_docs"), settings.get("commit_seconds")
+    every, seconds = settings.integer("commit_docs"), settings.number("commit_seconds")
     try:
         writer = new_writer(ix, limitmb=limitmb)
         for entry in entries:
@@ -429,7 +166,7 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
                     on_commit(summary)
                 lock.release()
                 time.sleep(0.05)  # let a waiting writer (the server) take the lock
-                lock.acquire(settings.get("write_wait"))
+                lock.acquire()
                 if live_generation(root) != folder:  # a rebuild replaced the index meanwhile
                     folder = live_generation(root)
                     ix = whoosh_index.open_dir(str(folder))
@@ -447,12 +184,12 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
     except BaseException:
         if build is not None:
             build.cancel()
-        _cancel(writer)
+        cancel(writer)
         if fresh:
             shutil.rmtree(folder, ignore_errors=True)
         raise
     if fresh:  # outside the try: once CURRENT names the folder, it must never be removed
-        _switch(root, folder)
+        switch(root, folder)
     summary.committed += pending
     if on_commit:
         on_commit(summary)
@@ -470,7 +207,7 @@ def _add(writer, article: Article, fresh: bool, summary: Summary) -> None:
         summary.indexed += 1
 
 
-def _cancel(writer) -> None:
+def cancel(writer) -> None:
     """Undo an uncommitted writer; a failure here must not hide the error that led to it."""
     if writer is not None and not writer.is_closed:
         try:
@@ -493,23 +230,15 @@ def _duplicate(article: Article, first: Article) -> Problem:
     return Problem(article.origin, message)
 
 
-@dataclass
-class Change:
-    """One change of a live update: put `document` under `id`, or delete `id` (document None)."""
-
-    id: str
-    document: dict | None
-
-
 def apply(changes: list[Change], root: Path | str | None = None) -> list[str]:
     """Apply changes in their order, in one commit, holding the write lock (IndexBusy after
     waiting write_wait seconds). Returns each change's status: created, replaced, deleted, or
     not_found for the deletion of an id that does not exist. When this returns, the commit is
     on disk; readers see all of it or none."""
-    root = Path(root) if root is not None else default_dir()
+    root = index_root(root)
     with WriteLock(root):
         live = live_generation(root)
-        folder = live or _new_generation(root)
+        folder = live or new_generation(root)
         writer = None
         try:
             if live:
@@ -543,17 +272,10 @@ def apply(changes: list[Change], root: Path | str | None = None) -> list[str]:
                     writer.update_document(**document)
             writer.commit()
         except BaseException:
-            _cancel(writer)
+            cancel(writer)
             if live is None:
                 shutil.rmtree(folder, ignore_errors=True)
             raise
         if live is None:
-            _switch(root, folder)
+            switch(root, folder)
     return statuses
-
-
-def documents(root: Path | str | None = None) -> Iterator[dict]:
-    """Every stored document of the live index (for checks and exports)."""
-    ix = open_index(root)
-    with ix.searcher() as searcher:
-        yield from searcher.documents()

@@ -15,7 +15,7 @@ from search import settings
 from search.articles import RECORD_KEYS, ArticleError, parse_record
 from search.errors import BadArticle, BadParameter, UnsupportedMediaType
 from search.files import MAX_ID_LENGTH, json_records, loads
-from search.index import Change, to_document
+from search.schema import Change, to_document
 from search.tagging import tag
 from search.text import clean
 

@@ -6,7 +6,6 @@ from functools import cache
 
 from search import __version__
 from search.articles import RECORD_KEYS
-from search.index import FACETS
 from search.intake import LIST_FIELDS
 from search.querylang import MAX_LENGTH
 from search.request import (
@@ -19,6 +18,7 @@ from search.request import (
     PARAMETERS,
     SORTS,
 )
+from search.schema import FACETS
 
 _STRING = {"type": "string"}
 _INT = {"type": "integer"}

@@ -20,9 +20,9 @@ from whoosh.searching import Searcher
 from search import facets, gazetteer, highlight, matchset
 from search.compiler import Compiler, resolve_facet_values, stems, term_text
 from search.errors import NotFound
-from search.index import FACETS
 from search.querylang import And, Node, Or, Word, parse
 from search.request import SearchRequest
+from search.schema import FACETS
 
 FEW_HITS = 3  # fewer hits than this and the answer suggests another spelling
 _UNDATED = 2**64 - 1  # what Whoosh's date column holds for a document without a date

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from search import settings
 from search.errors import QuerySyntaxError
-from search.index import FACETS
+from search.schema import FACETS
 
 TEXT_FIELDS = ("title", "body")
 FACET_FIELDS = FACETS

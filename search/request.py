@@ -13,8 +13,8 @@ from datetime import date
 
 from search import settings
 from search.errors import BadParameter
-from search.index import FACETS
 from search.querylang import MAX_LENGTH
+from search.schema import FACETS
 
 SORTS = ("relevance", "date", "-date")
 INTERVALS = ("month", "year")

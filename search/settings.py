@@ -129,6 +129,27 @@ def get(name: str) -> int | float | str | None:
     return lookup(name)[0]
 
 
+def integer(name: str) -> int:
+    """The value of a setting whose default is a whole number."""
+    value = get(name)
+    assert isinstance(value, int), name
+    return value
+
+
+def number(name: str) -> float:
+    """The value of a setting whose default is a number."""
+    value = get(name)
+    assert isinstance(value, int | float), name
+    return value
+
+
+def text(name: str) -> str | None:
+    """The value of a setting whose default is text, or None (unset)."""
+    value = get(name)
+    assert value is None or isinstance(value, str), name
+    return value
+
+
 def lookup(name: str) -> tuple[int | float | str | None, str]:
     """The value and where it came from: "env SEARCH_X", "config FILE" or "default"."""
     setting = SETTINGS[name]

@@ -19,7 +19,9 @@ from whoosh.index import LockError
 
 from search import settings
 from search.errors import Busy, IndexUnavailable
-from search.index import Change, IndexNotFoundError, apply
+from search.generations import IndexNotFoundError
+from search.index import apply
+from search.schema import Change
 
 log = logging.getLogger("search.updates")
 

@@ -21,20 +21,10 @@ from search import archive, whoosh_ext
 from search.articles import Article
 from search.cli import main
 from search.files import read_paths
-from search.index import (
-    FACETS,
-    POINTER,
-    Change,
-    IndexBusy,
-    IndexNotFoundError,
-    WriteLock,
-    apply,
-    documents,
-    open_index,
-    open_live,
-    to_document,
-    write,
-)
+from search.generations import POINTER, IndexNotFoundError, documents, open_index, open_live
+from search.index import apply, write
+from search.locking import IndexBusy, WriteLock
+from search.schema import FACETS, Change, to_document
 from search.tagging import tag
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from search.cli import parser
-from search.index import open_index
+from search.generations import open_index
 from tests.live import run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,7 +170,8 @@ def test_query_without_index(tmp_path):
 
 
 def test_a_second_writer_waits_then_gets_one_line(tmp_path):
-    from search.index import WriteLock, open_index
+    from search.generations import open_index
+    from search.locking import WriteLock
 
     assert run("index", "seeds/000_26f141be685b02d9.txt", "--index", tmp_path).returncode == 0
     lock = WriteLock(tmp_path)
@@ -195,7 +196,7 @@ def test_a_second_writer_waits_then_gets_one_line(tmp_path):
 
 
 def test_a_plain_whoosh_lock_gets_one_line(tmp_path):
-    from search.index import open_index
+    from search.generations import open_index
 
     assert run("index", "seeds/000_26f141be685b02d9.txt", "--index", tmp_path).returncode == 0
     writer = open_index(tmp_path).writer()

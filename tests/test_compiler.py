@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 from whoosh import query as wq
 
-from search import compiler, index
+from search import compiler, generations, index
 from search.articles import Article
 from search.compiler import Compiled, Compiler, resolve_facet_values, stems
 from search.errors import QuerySyntaxError
@@ -38,7 +38,7 @@ def searcher(tmp_path_factory):
     root = tmp_path_factory.mktemp("compiler-index")
     summary = index.write(ARTICLES, root)
     assert summary.indexed == len(ARTICLES)
-    with index.open_index(root).searcher() as searcher:
+    with generations.open_index(root).searcher() as searcher:
         yield searcher
 
 
@@ -308,7 +308,7 @@ def test_entity_query_is_the_entity_tokens(searcher):
 
 def test_an_alias_inside_a_longer_name_is_not_that_entity(tmp_path):
     index.write([Article(id="fsa", title="t", body="The Free Syrian Army advanced.")], tmp_path)
-    with index.open_index(tmp_path).searcher() as searcher:
+    with generations.open_index(tmp_path).searcher() as searcher:
         assert ids(searcher, "Syrian Army") == set()
         assert ids(searcher, '"Free Syrian Army"') == {"fsa"}
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search import compiler, index
+from search import compiler, generations, index
 from search.articles import Article
 from search.compiler import MAX_EXPANSION, Compiler
 from search.errors import QuerySyntaxError
@@ -65,7 +65,7 @@ def searcher():
     articles.append(Article(id="zq", title="Made-up words", body=" ".join(WORDS)))
     with tempfile.TemporaryDirectory() as root:
         index.write(articles, root)
-        with index.open_index(root).searcher() as searcher:
+        with generations.open_index(root).searcher() as searcher:
             yield searcher
 
 

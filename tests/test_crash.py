@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 
-from search.index import current_generation, open_index
+from search.generations import current_generation, open_index
 from tests import loadgen
 from tests.live import ROOT, Server
 

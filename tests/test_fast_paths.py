@@ -7,9 +7,10 @@ import pytest
 
 from search import highlight, matchset
 from search.articles import Article
-from search.index import Change, apply, to_document
+from search.index import apply
 from search.query import _closest_word, build, positive_terms, search
 from search.request import parse_request
+from search.schema import Change, to_document
 from search.service import Service
 from search.tagging import tag
 from tests.live import InProcess

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from search import index
+from search import generations, index
 from search.articles import Article
 from search.highlight import Fragment, fragments, match_ranges, whole
 from search.query import View, search
@@ -323,7 +323,7 @@ def highlighted_hits(articles: list[Article], q: str, size: int, count: int) -> 
     request = SearchRequest(q=q, facets=(), per_page=100, fragment_size=size, fragments=count)
     with tempfile.TemporaryDirectory() as root:
         index.write(articles, root)
-        with index.open_index(root).searcher() as searcher:
+        with generations.open_index(root).searcher() as searcher:
             answer = search(View(searcher), request)
     assert answer["total"] == len(articles)
     return answer["hits"]

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from search.index import documents
+from search.generations import documents
 from tests.live import ROOT, InProcess
 
 HOSTILE = ROOT / "tests" / "hostile"

@@ -4,11 +4,13 @@ import pytest
 from whoosh.filedb.filestore import RamStorage
 from whoosh.query import Or, Term
 
-from search import index
+from search import generations
 from search.analysis import entity_tokens
 from search.articles import Article, parse_text
 from search.files import Problem
-from search.index import ArticleSchema, IndexNotFoundError, open_index, to_document, write
+from search.generations import IndexNotFoundError, open_index
+from search.index import write
+from search.schema import ArticleSchema, to_document
 from search.tagging import tag
 
 
@@ -94,7 +96,7 @@ def test_problems_pass_through(tmp_path):
 
 def test_rebuild_swaps_generations_and_keeps_old_one_until_done(tmp_path):
     write([_article("old", "Raqqa")], tmp_path)
-    first = index.current_generation(tmp_path)
+    first = generations.current_generation(tmp_path)
     reader = open_index(tmp_path).searcher()
 
     def articles():
@@ -104,7 +106,7 @@ def test_rebuild_swaps_generations_and_keeps_old_one_until_done(tmp_path):
         yield _article("new2", "Homs")
 
     write(articles(), tmp_path, rebuild=True)
-    assert index.current_generation(tmp_path) != first
+    assert generations.current_generation(tmp_path) != first
     assert search_ids(tmp_path, Term("id", "old")) == set()
     assert search_ids(tmp_path, Term("id", "new")) == {"new"}
     assert reader.document(id="old")["id"] == "old"  # an open reader keeps working
@@ -113,7 +115,7 @@ def test_rebuild_swaps_generations_and_keeps_old_one_until_done(tmp_path):
 
 def test_failed_rebuild_leaves_previous_index(tmp_path):
     write([_article("old", "Raqqa")], tmp_path)
-    live = index.current_generation(tmp_path)
+    live = generations.current_generation(tmp_path)
 
     def broken():
         yield _article("new", "Mosul")
@@ -121,7 +123,7 @@ def test_failed_rebuild_leaves_previous_index(tmp_path):
 
     with pytest.raises(RuntimeError):
         write(broken(), tmp_path, rebuild=True)
-    assert index.current_generation(tmp_path) == live
+    assert generations.current_generation(tmp_path) == live
     assert search_ids(tmp_path, Term("id", "old")) == {"old"}
     assert sorted(p.name for p in tmp_path.glob("gen-*")) == [live.name]
 
@@ -149,6 +151,6 @@ def test_in_memory_index_and_highlight_of_an_alias():
 
 def test_env_var_sets_default_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("SEARCH_INDEX", str(tmp_path / "elsewhere"))
-    assert index.default_dir() == tmp_path / "elsewhere"
+    assert generations.index_root() == tmp_path / "elsewhere"
     monkeypatch.delenv("SEARCH_INDEX")
-    assert str(index.default_dir()) == "index"
+    assert str(generations.index_root()) == "index"

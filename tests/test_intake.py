@@ -2,7 +2,7 @@ import pytest
 
 from search import intake
 from search.errors import BadArticle, BadParameter, UnsupportedMediaType
-from search.index import Change
+from search.schema import Change
 
 NDJSON = "application/x-ndjson"
 

@@ -3,7 +3,6 @@ from datetime import date
 import pytest
 
 from search.errors import BadParameter
-from search.index import FACETS
 from search.querylang import MAX_LENGTH
 from search.request import (
     MAX_FILTER_VALUES,
@@ -15,6 +14,7 @@ from search.request import (
     parse_request,
     period,
 )
+from search.schema import FACETS
 
 
 def bad(params, allowed=()) -> BadParameter:

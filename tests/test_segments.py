@@ -6,7 +6,8 @@ import pytest
 
 from search import segments
 from search.files import read_paths
-from search.index import current_generation, documents, write
+from search.generations import current_generation, documents
+from search.index import write
 from search.query import search
 from search.request import parse_request
 from search.service import Service

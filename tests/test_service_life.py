@@ -17,7 +17,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from search import api
-from search.index import WriteLock, current_generation, lock_holder, open_index
+from search.generations import current_generation, open_index
+from search.locking import WriteLock, lock_holder
 from tests import loadgen
 from tests.live import ROOT, Server, run
 

@@ -9,20 +9,13 @@ from pathlib import Path
 import pytest
 from whoosh.index import LockError
 
-from search import index
+from search import generations, index
 from search.articles import Article
 from search.errors import Busy
-from search.index import (
-    LOCK,
-    POINTER,
-    Change,
-    IndexBusy,
-    WriteLock,
-    apply,
-    open_index,
-    to_document,
-    write,
-)
+from search.generations import POINTER, open_index
+from search.index import apply, write
+from search.locking import LOCK, IndexBusy, WriteLock
+from search.schema import Change, to_document
 from search.tagging import tag
 from search.updates import Updater
 
@@ -69,10 +62,10 @@ def wait_until(condition, timeout: float = 5.0) -> None:
 
 def test_apply_without_an_index_creates_one(tmp_path):
     root = tmp_path / "ix"
-    assert index.current_generation(root) is None
+    assert generations.current_generation(root) is None
     assert apply([put("a")], root) == ["created"]
     assert (root / POINTER).exists()
-    assert index.current_generation(root) is not None
+    assert generations.current_generation(root) is not None
     docs = stored(root)
     assert [d["id"] for d in docs] == ["a"]
     assert "Islamic State" in docs[0]["faction"].split(",")
@@ -188,7 +181,7 @@ def test_lock_of_a_killed_process_is_free_at_once(tmp_path):
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from search.index import WriteLock\n"
+        "from search.locking import WriteLock\n"
         "WriteLock(Path(sys.argv[1])).acquire(wait=5)\n"
         "print('locked', flush=True)\n"
         "time.sleep(60)\n"
@@ -218,14 +211,14 @@ def test_apply_while_the_lock_is_held_is_busy(tmp_path, held, monkeypatch):
     monkeypatch.setenv("SEARCH_WRITE_WAIT", "0.2")
     with pytest.raises(IndexBusy):
         apply([put("a")], tmp_path)
-    assert index.current_generation(tmp_path) is None
+    assert generations.current_generation(tmp_path) is None
 
 
 def test_write_while_the_lock_is_held_is_busy(tmp_path, held, monkeypatch):
     monkeypatch.setenv("SEARCH_WRITE_WAIT", "0.2")
     with pytest.raises(IndexBusy):
         write([Article(id="a", title="T", body="Mosul")], tmp_path)
-    assert index.current_generation(tmp_path) is None
+    assert generations.current_generation(tmp_path) is None
     assert not list(tmp_path.glob("gen-*"))
 
 
@@ -348,22 +341,22 @@ def test_an_interrupt_after_a_rebuild_switched_keeps_the_new_index(tmp_path, mon
     with pytest.raises(KeyboardInterrupt):
         index.write(articles("c"), root, rebuild=True)
     monkeypatch.setattr(index.shutil, "rmtree", real)
-    assert sorted(d["id"] for d in index.documents(root)) == ["c0", "c1", "c2"]
+    assert sorted(d["id"] for d in generations.documents(root)) == ["c0", "c1", "c2"]
     assert index.apply([put("new")], root) == ["created"]
-    assert sorted(d["id"] for d in index.documents(root)) == ["c0", "c1", "c2", "new"]
+    assert sorted(d["id"] for d in generations.documents(root)) == ["c0", "c1", "c2", "new"]
 
 
 def test_a_dangling_current_is_refused_not_taken_for_a_first_build(tmp_path):
     root = tmp_path / "ix"
     index.write(articles("a"), root)
     (root / "CURRENT").write_text("gen-000099\n")
-    with pytest.raises(index.IndexDamagedError, match="gen-000099"):
+    with pytest.raises(generations.IndexDamagedError, match="gen-000099"):
         index.apply([put("new")], root)
-    with pytest.raises(index.IndexDamagedError):
+    with pytest.raises(generations.IndexDamagedError):
         index.write(articles("b"), root)
     assert (root / "gen-000001").is_dir()  # nothing pruned
     index.write(articles("b"), root, rebuild=True)  # an explicit rebuild repairs it
-    assert sorted(d["id"] for d in index.documents(root)) == ["b0", "b1", "b2"]
+    assert sorted(d["id"] for d in generations.documents(root)) == ["b0", "b1", "b2"]
     assert (root / "gen-000001").is_dir()  # still kept: it may be all there is to recover
 
 
@@ -413,7 +406,7 @@ def test_a_cancelled_request_does_not_stop_the_writer(tmp_path):
     assert third.result(timeout=10) == ["created"]
     assert updater.submit([put("d3")]).result(timeout=10) == ["created"]
     # the cancelled request's change may or may not be applied; here it was
-    assert sorted(d["id"] for d in index.documents(root)) == ["d0", "d1", "d2", "d3"]
+    assert sorted(d["id"] for d in generations.documents(root)) == ["d0", "d1", "d2", "d3"]
 
 
 def test_a_missing_index_folder_answers_503_to_writes(tmp_path):

@@ -22,7 +22,9 @@ from whoosh.searching import Searcher
 from search import archive, whoosh_ext
 from search.articles import Article
 from search.cli import EXIT_ERROR, main
-from search.index import Change, apply, current_generation, to_document, write
+from search.generations import current_generation
+from search.index import apply, write
+from search.schema import Change, to_document
 from search.tagging import tag
 from search.whoosh_ext import lengths, patching, union
 

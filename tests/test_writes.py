@@ -12,7 +12,7 @@ import time
 import httpx
 import pytest
 
-from search.index import WriteLock
+from search.locking import WriteLock
 from tests.live import InProcess, Server
 
 KEY = "test-key-0123456789"
