@@ -32,7 +32,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from search import gazetteer, intake, query, settings, whoosh_ext
+from search import gazetteer, intake, limits, query, settings, whoosh_ext
 from search.errors import (
     BadArticle,
     BadParameter,
@@ -145,7 +145,7 @@ def _authorize_write(request: Request) -> None:
 
 async def _body(request: Request) -> bytes:
     """The request body, refused with 413 as soon as it passes max_body_bytes."""
-    limit = settings.get("max_body_bytes")
+    limit = limits.current().max_body_bytes
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > limit:
         raise TooLarge(f"request body is larger than {limit} bytes", "body")
@@ -189,7 +189,7 @@ async def add_documents(request: Request) -> Json:
     _authorize_write(request)
     known_only(_params(request), ())
     records = intake.records(await _body(request), request.headers.get("content-type"))
-    limit = settings.get("max_articles")
+    limit = limits.current().max_articles
     if len(records) > limit:
         raise TooLarge(f"{len(records)} articles in one request; at most {limit}", "body")
     if not records:
@@ -425,6 +425,7 @@ def create_app(root: Path | str | None = None, cors_origins: list[str] | None = 
     keys and limits from the settings (search.settings)."""
     whoosh_ext.install()
     settings.check()
+    limits.current()  # read once, here at the start, for every request of this process
     gazetteer.load()  # the data is read once, before the first request or write needs it
     if cors_origins is None:
         raw = settings.get("cors_origins")

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search import gazetteer, settings
+from search import gazetteer, limits
 from search.analysis import text_analyzer
 from search.errors import QuerySyntaxError
 from search.querylang import FACET_FIELDS, TEXT_FIELDS, All, And, Node, Not, Or, Phrase, Word
 
-MAX_EXPANSION = settings.get("max_expansion")  # words a prefix may expand to
 _ANALYZER = text_analyzer()
 # facet -> the gazetteer kind whose names it holds (a province is a place of kind governorate)
 _GAZETTEER_KIND = {
@@ -58,16 +57,18 @@ class Compiler:
         self.gaz = gazetteer.load()
         self.entities: list[dict] = []
         self.expanded = 0  # words and values all prefixes so far expanded to
+        self.max_expansion = limits.current().max_expansion
 
     def _spend(self, count: int, what: str, unit: str, start: int, text: str) -> None:
         """Prefixes share one budget: 64 prefixes of 256 words each would be 16,384 terms."""
         self.expanded += count
-        if count > MAX_EXPANSION:
-            message = f"{what} matches more than {MAX_EXPANSION} {unit}; use a longer prefix"
+        most = self.max_expansion
+        if count > most:
+            message = f"{what} matches more than {most} {unit}; use a longer prefix"
             raise QuerySyntaxError(message, start, text)
-        if self.expanded > MAX_EXPANSION:
+        if self.expanded > most:
             raise QuerySyntaxError(
-                f"the prefixes of this query match more than {MAX_EXPANSION} words and values "
+                f"the prefixes of this query match more than {most} words and values "
                 "together; use longer or fewer prefixes",
                 start,
                 text,
@@ -198,7 +199,7 @@ class Compiler:
                 if ":" in text:  # entity tokens are not words
                     continue
                 words.add(text)
-                if len(words) > MAX_EXPANSION:
+                if len(words) > self.max_expansion:
                     break
         self._spend(len(words), f"{node.text}*", "words", node.start, node.text + "*")
         terms = sorted({stem for word in words for stem in stems(word)})

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 
-from search import settings
+from search import limits
 from search.articles import RECORD_KEYS, ArticleError, parse_record
 from search.errors import BadArticle, BadParameter, UnsupportedMediaType
 from search.files import MAX_ID_LENGTH, json_records, loads
@@ -88,7 +88,7 @@ def change(record: object, path_id: str | None = None) -> Change:
     path_id: the id from PUT /documents/{id}; the body may repeat it but not contradict it."""
     if not isinstance(record, dict):
         raise BadArticle(f"expected a JSON object, got {type(record).__name__}")
-    limit = settings.get("max_field_bytes")
+    limit = limits.current().max_field_bytes
     for key, value in record.items():
         name = FIELD_OF.get(str(key).strip().lower())
         if name is None:

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from functools import cache
 
-from search import __version__
+from search import __version__, limits
 from search.articles import RECORD_KEYS
 from search.intake import LIST_FIELDS
-from search.querylang import MAX_LENGTH
 from search.request import (
     FRAGMENT_SIZES,
     INTERVALS,
     MAX_FACET_SIZE,
     MAX_FRAGMENTS,
     MAX_PAGE,
-    MAX_PER_PAGE,
-    PARAMETERS,
     SORTS,
+    parameters,
 )
 from search.schema import FACETS
 
@@ -194,20 +192,21 @@ def _choice(values) -> dict:
 
 
 def _search_params() -> list[dict]:
+    bounds = limits.current()
     schemas = {
         "sort": _choice(SORTS),
         "page": _number(1, MAX_PAGE),
-        "per_page": _number(0, MAX_PER_PAGE),
+        "per_page": _number(0, bounds.max_per_page),
         "facet_size": _number(1, MAX_FACET_SIZE),
         "fragments": _number(0, MAX_FRAGMENTS),
         "fragment_size": _number(*FRAGMENT_SIZES),
         "highlight": {"anyOf": [{"type": "boolean"}, _EMPTY]},
-        "q": {"type": "string", "maxLength": MAX_LENGTH},
+        "q": {"type": "string", "maxLength": bounds.max_query_length},
         "from": {"type": "string", "pattern": DATE_PATTERN},
         "to": {"type": "string", "pattern": DATE_PATTERN},
     }
     out = []
-    for name, help_text in PARAMETERS.items():
+    for name, help_text in parameters(bounds).items():
         schema = schemas.get(name, _STRING)
         if name in FACETS:
             schema = {"type": "array", "items": _STRING}

@@ -17,16 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from search import settings
+from search import limits
 from search.errors import QuerySyntaxError
 from search.schema import FACETS
 
 TEXT_FIELDS = ("title", "body")
 FACET_FIELDS = FACETS
 FIELDS = TEXT_FIELDS + FACET_FIELDS
-MAX_LENGTH = settings.get("max_query_length")  # characters of query text
-MAX_CLAUSES = settings.get("max_clauses")  # words, phrases and prefixes in one query
-MAX_DEPTH = settings.get("max_depth")  # nested parentheses and NOTs
 _SPECIAL = set('()"')
 
 
@@ -157,9 +154,10 @@ def _flat(nodes: list[Node], kind: type) -> tuple[Node, ...]:
 
 
 class _Parser:
-    def __init__(self, text: str, tokens: list[_Token]) -> None:
+    def __init__(self, text: str, tokens: list[_Token], bounds: limits.Limits) -> None:
         self.text = text
         self.tokens = tokens
+        self.limits = bounds
         self.pos = 0
         self.clauses = 0
 
@@ -251,26 +249,29 @@ class _Parser:
 
     def count(self, token: _Token) -> None:
         self.clauses += 1
-        if self.clauses > MAX_CLAUSES:
-            raise self.error(f"too many terms (at most {MAX_CLAUSES})", token)
+        if self.clauses > self.limits.max_clauses:
+            raise self.error(f"too many terms (at most {self.limits.max_clauses})", token)
 
     def check_depth(self, depth: int, token: _Token) -> None:
-        if depth > MAX_DEPTH:
-            raise self.error(f"nested too deeply (at most {MAX_DEPTH} levels)", token)
+        if depth > self.limits.max_depth:
+            raise self.error(f"nested too deeply (at most {self.limits.max_depth} levels)", token)
 
 
 def parse(text: str) -> Node:
-    """Parse query text into a tree. Raises QuerySyntaxError saying where it went wrong."""
-    if len(text) > MAX_LENGTH:
-        raise QuerySyntaxError(f"query longer than {MAX_LENGTH} characters", MAX_LENGTH, "")
-    return _Parser(text, _lex(text)).parse()
+    """Parse query text into a tree. Raises QuerySyntaxError saying where it went wrong,
+    or that it passes a limit (search.limits: length, terms, nesting)."""
+    bounds = limits.current()
+    longest = bounds.max_query_length
+    if len(text) > longest:
+        raise QuerySyntaxError(f"query longer than {longest} characters", longest, "")
+    return _Parser(text, _lex(text), bounds).parse()
 
 
 def render(node: Node) -> str:
     """The tree as query text; parsing the result gives the same tree (offsets aside). It adds
     parentheses only where needed, so it is never deeper than the input; it can be longer
     (escapes; a field written once before a group is repeated on each word), even past
-    MAX_LENGTH, which bounds what users send, not what this writes."""
+    max_query_length, which bounds what users send, not what this writes."""
     if isinstance(node, All):
         return "*"
     if isinstance(node, Word):

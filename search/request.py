@@ -10,15 +10,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
-from search import settings
+from search import limits
 from search.errors import BadParameter
-from search.querylang import MAX_LENGTH
 from search.schema import FACETS
 
 SORTS = ("relevance", "date", "-date")
 INTERVALS = ("month", "year")
-MAX_PER_PAGE = settings.get("max_per_page")
 MAX_PAGE = 1000
 MAX_FACET_SIZE = 1000
 MAX_FRAGMENTS = 10
@@ -26,22 +25,25 @@ FRAGMENT_SIZES = (20, 1000)
 MAX_FILTER_VALUES = 50  # values of one facet filter
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
-# name -> help: the parameters of /search (and of /trends and /facets, which reuse them)
-PARAMETERS = {
-    "q": "query text (see the query syntax); empty browses everything",
-    **{name: f"filter on {name}; repeat for several values (OR)" for name in FACETS},
-    "from": "earliest publication date: YYYY, YYYY-MM or YYYY-MM-DD",
-    "to": "latest publication date: YYYY, YYYY-MM or YYYY-MM-DD (inclusive)",
-    "sort": "relevance (default), date (oldest first) or -date (newest first); undated last",
-    "page": "page number, from 1",
-    "per_page": f"hits per page, 0 to {MAX_PER_PAGE} (default 10)",
-    "facets": "comma-separated facets to count (default all; 'none' for none)",
-    "facet_size": f"values per facet, 1 to {MAX_FACET_SIZE} (default 10)",
-    "highlight": "true (default) or false",
-    "fragments": f"body fragments per hit, 0 to {MAX_FRAGMENTS} (default 3, a setting)",
-    "fragment_size": "characters per fragment, "
-    f"{FRAGMENT_SIZES[0]} to {FRAGMENT_SIZES[1]} (default 160, a setting)",
-}
+
+@cache
+def parameters(bounds: limits.Limits) -> dict[str, str]:
+    """name -> help: the parameters of /search (and of /trends and /facets, which reuse them)."""
+    return {
+        "q": "query text (see the query syntax); empty browses everything",
+        **{name: f"filter on {name}; repeat for several values (OR)" for name in FACETS},
+        "from": "earliest publication date: YYYY, YYYY-MM or YYYY-MM-DD",
+        "to": "latest publication date: YYYY, YYYY-MM or YYYY-MM-DD (inclusive)",
+        "sort": "relevance (default), date (oldest first) or -date (newest first); undated last",
+        "page": "page number, from 1",
+        "per_page": f"hits per page, 0 to {bounds.max_per_page} (default 10)",
+        "facets": "comma-separated facets to count (default all; 'none' for none)",
+        "facet_size": f"values per facet, 1 to {MAX_FACET_SIZE} (default 10)",
+        "highlight": "true (default) or false",
+        "fragments": f"body fragments per hit, 0 to {MAX_FRAGMENTS} (default 3, a setting)",
+        "fragment_size": "characters per fragment, "
+        f"{FRAGMENT_SIZES[0]} to {FRAGMENT_SIZES[1]} (default 160, a setting)",
+    }
 
 
 @dataclass(frozen=True)
@@ -165,10 +167,11 @@ def known_only(params: Params, allowed: Sequence[str]) -> None:
 
 def parse_request(params: Params, allowed: Sequence[str] = ()) -> SearchRequest:
     """Check the parameters of a search. `allowed` names extra parameters a route takes."""
-    known_only(params, (*PARAMETERS, *allowed))
+    bounds = limits.current()
+    known_only(params, (*parameters(bounds), *allowed))
     q = _one(params, "q") or ""
-    if len(q) > MAX_LENGTH:
-        raise BadParameter(f"q is longer than {MAX_LENGTH} characters", "q")
+    if len(q) > bounds.max_query_length:
+        raise BadParameter(f"q is longer than {bounds.max_query_length} characters", "q")
     filters = []
     for name in FACETS:
         values = tuple(dict.fromkeys(v.strip() for v in params.get(name) or [] if v.strip()))
@@ -187,13 +190,11 @@ def parse_request(params: Params, allowed: Sequence[str] = ()) -> SearchRequest:
         date_to=date_to,
         sort=choice(params, "sort", "relevance", SORTS),
         page=integer(params, "page", 1, 1, MAX_PAGE),
-        per_page=integer(params, "per_page", 10, 0, MAX_PER_PAGE),
+        per_page=integer(params, "per_page", 10, 0, bounds.max_per_page),
         facets=facet_list(params),
         facet_size=integer(params, "facet_size", 10, 1, MAX_FACET_SIZE),
         highlight=boolean(params, "highlight", True),
-        fragments=integer(params, "fragments", settings.get("fragments"), 0, MAX_FRAGMENTS),
-        fragment_size=integer(
-            params, "fragment_size", settings.get("fragment_size"), *FRAGMENT_SIZES
-        ),
+        fragments=integer(params, "fragments", bounds.fragments, 0, MAX_FRAGMENTS),
+        fragment_size=integer(params, "fragment_size", bounds.fragment_size, *FRAGMENT_SIZES),
         extra={name: _one(params, name) for name in allowed},
     )

@@ -1,9 +1,10 @@
+from dataclasses import replace
 from datetime import date
 
 import pytest
 from whoosh import query as wq
 
-from search import compiler, generations, index
+from search import generations, index, limits
 from search.articles import Article
 from search.compiler import Compiled, Compiler, resolve_facet_values, stems
 from search.errors import QuerySyntaxError
@@ -159,7 +160,7 @@ def test_prefix_never_expands_to_entity_tokens(searcher):
 
 
 def test_prefix_with_too_many_words_is_a_syntax_error(searcher, monkeypatch):
-    monkeypatch.setattr(compiler, "MAX_EXPANSION", 4)
+    monkeypatch.setattr(limits, "_current", replace(limits.current(), max_expansion=4))
     # offence, offensive, offensives, offer
     assert ids(searcher, "offe*") == {"offensive", "offensives", "offer"}
     with pytest.raises(QuerySyntaxError) as caught:
@@ -228,7 +229,7 @@ def test_resolve_facet_values(searcher, facet, value, prefix, expected):
 
 
 def test_facet_prefix_with_too_many_values_is_a_syntax_error(searcher, monkeypatch):
-    monkeypatch.setattr(compiler, "MAX_EXPANSION", 1)
+    monkeypatch.setattr(limits, "_current", replace(limits.current(), max_expansion=1))
     assert ids(searcher, "place:deir") == set()  # no value is just "deir"
     with pytest.raises(QuerySyntaxError) as caught:
         compile_query(searcher, "x place:de*")  # Deir ez-Zor, Deir ez-Zor Governorate

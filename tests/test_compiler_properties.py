@@ -14,18 +14,22 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import threading
+from dataclasses import replace
 from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search import compiler, generations, index
+from search import generations, index, limits
 from search.articles import Article
-from search.compiler import MAX_EXPANSION, Compiler
+from search.compiler import Compiler
 from search.errors import QuerySyntaxError
-from search.querylang import MAX_LENGTH, And, Not, Or, Phrase, Word, parse
+from search.querylang import And, Not, Or, Phrase, Word, parse
 from tests.properties import PROPERTY, parse_or_error
+
+LIMITS = limits.current()
+MAX_EXPANSION, MAX_LENGTH = LIMITS.max_expansion, LIMITS.max_query_length
 
 
 def leaves(node) -> list[Word | Phrase]:
@@ -264,7 +268,7 @@ def test_a_prefix_that_compiles_expands_to_at_most_the_limit(searcher, prefixes,
     tree = parse_or_error(text)  # `--*` is NOT NOT *, `source:-a*` a syntax error
     if tree is None:
         return
-    with mock.patch.object(compiler, "MAX_EXPANSION", limit):
+    with mock.patch.object(limits, "_current", replace(LIMITS, max_expansion=limit)):
         try:
             query = Compiler(searcher).compile(tree).query
         except QuerySyntaxError as error:

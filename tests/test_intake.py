@@ -1,6 +1,8 @@
+from dataclasses import replace
+
 import pytest
 
-from search import intake
+from search import intake, limits
 from search.errors import BadArticle, BadParameter, UnsupportedMediaType
 from search.schema import Change
 
@@ -252,7 +254,7 @@ def test_the_id_of_a_change(record, path_id, expected):
     ],
 )
 def test_a_field_larger_than_the_limit_is_a_bad_article(monkeypatch, limit, fits, over, param):
-    monkeypatch.setenv("SEARCH_MAX_FIELD_BYTES", str(limit))
+    monkeypatch.setattr(limits, "_current", replace(limits.current(), max_field_bytes=limit))
     intake.change(fits)
     with pytest.raises(BadArticle) as caught:
         intake.change(over)

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -50,3 +52,16 @@ def test_every_setting_is_documented_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = {line.split("`")[1] for line in readme.splitlines() if line.startswith("| `SEARCH_")}
     assert rows == {setting.env for setting in SETTINGS.values()}
+
+
+@pytest.mark.parametrize("module", ["search.querylang", "search.request", "search.schema"])
+def test_the_query_language_loads_no_writer(module):
+    """Parsing queries and requests needs the facet names, not the writer or its processes."""
+    code = (
+        f"import sys, {module}\n"
+        "loaded = {'search.index', 'search.segments', 'multiprocessing'} & set(sys.modules)\n"
+        "print(sorted(loaded))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -5,13 +5,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from search import querylang
+from search import limits
 from search.errors import QuerySyntaxError
 from search.querylang import (
     FIELDS,
-    MAX_CLAUSES,
-    MAX_DEPTH,
-    MAX_LENGTH,
     All,
     And,
     Not,
@@ -22,6 +19,15 @@ from search.querylang import (
     render,
 )
 from tests.properties import PROPERTY, parse_or_error
+
+LIMITS = limits.current()
+MAX_CLAUSES, MAX_DEPTH = LIMITS.max_clauses, LIMITS.max_depth
+MAX_LENGTH = LIMITS.max_query_length
+
+
+def longer(length: int) -> limits.Limits:
+    """The limits in force with queries up to `length` characters."""
+    return dataclasses.replace(LIMITS, max_query_length=length)
 
 
 def strip(node):
@@ -424,7 +430,7 @@ def test_any_text_parses_or_says_where_it_fails_and_round_trips(text):
     rendered = render(tree)
     # the tree must come back whatever the length of its rendering; that the rendering can
     # pass the length limit is test_render_may_pass_the_length_limit_and_still_round_trips
-    with mock.patch.object(querylang, "MAX_LENGTH", max(MAX_LENGTH, len(rendered))):
+    with mock.patch.object(limits, "_current", longer(max(MAX_LENGTH, len(rendered)))):
         again = parse(rendered)
     assert strip(again) == strip(tree), rendered
 
@@ -440,5 +446,5 @@ def test_render_may_pass_the_length_limit_and_still_round_trips(text):
     tree = parse(text)
     rendered = render(tree)
     assert len(rendered) > MAX_LENGTH
-    with mock.patch.object(querylang, "MAX_LENGTH", len(rendered)):
+    with mock.patch.object(limits, "_current", longer(len(rendered))):
         assert strip(parse(rendered)) == strip(tree)

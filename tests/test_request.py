@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from search.errors import BadParameter
-from search.querylang import MAX_LENGTH
+from search.limits import current
 from search.request import (
     MAX_FILTER_VALUES,
     SearchRequest,
@@ -15,6 +15,8 @@ from search.request import (
     period,
 )
 from search.schema import FACETS
+
+MAX_LENGTH = current().max_query_length
 
 
 def bad(params, allowed=()) -> BadParameter:
