@@ -397,36 +397,36 @@ def _readable(root: Path) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from search import archive
+    from search import export, opensearch
 
     root = index_root(args.index)
     if args.mapping:
-        json.dump(archive.opensearch_mapping(), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(opensearch.opensearch_mapping(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return EXIT_OK
     started = time.perf_counter()
     if args.format == "opensearch":
-        count = archive.opensearch_bulk(root, sys.stdout, args.name)
+        count = opensearch.opensearch_bulk(root, sys.stdout, args.name)
     else:
-        count = archive.export_jsonl(root, sys.stdout)
+        count = export.export_jsonl(root, sys.stdout)
     seconds = time.perf_counter() - started
     print(f"exported {count} documents in {seconds:.1f} s", file=sys.stderr)
     return EXIT_OK
 
 
 def run_optimize(args: argparse.Namespace) -> int:
-    from search import archive
+    from search import maintenance
 
-    before, after = archive.optimize(index_root(args.index))
+    before, after = maintenance.optimize(index_root(args.index))
     print(f"segments: {before} -> {after}")
     return EXIT_OK
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from search import archive
+    from search import verify
 
     root = index_root(args.index)
-    problems = archive.check(root, postings=not args.quick)
+    problems = verify.check(root, postings=not args.quick)
     for problem in problems:
         print(f"problem: {problem}")
     print(f"{root}: {'damaged' if problems else 'healthy'}", file=sys.stderr)
@@ -434,9 +434,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_snapshot(args: argparse.Namespace) -> int:
-    from search import archive
+    from search import maintenance
 
-    count = archive.snapshot(index_root(args.index), args.dest)
+    count = maintenance.snapshot(index_root(args.index), args.dest)
     print(f"snapshot of {count} documents -> {args.dest}")
     return EXIT_OK
 

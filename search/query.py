@@ -12,6 +12,7 @@ import time
 from collections import Counter, OrderedDict
 from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
 from whoosh import query as wq
 from whoosh import sorting
@@ -22,7 +23,7 @@ from search.compiler import Compiler, resolve_facet_values, stems, term_text
 from search.errors import NotFound
 from search.querylang import And, Node, Or, Word, parse
 from search.request import SearchRequest
-from search.schema import FACETS
+from search.stored import as_json
 
 FEW_HITS = 3  # fewer hits than this and the answer suggests another spelling
 _UNDATED = 2**64 - 1  # what Whoosh's date column holds for a document without a date
@@ -141,35 +142,24 @@ def positive_terms(query: wq.Query) -> dict[str, set[str]]:
     return out
 
 
-def split(value: str | None) -> list[str]:
-    return [v for v in (value or "").split(",") if v]
-
-
-def day(stored) -> str | None:
-    """The stored publication date as YYYY-MM-DD, or None for an undated article."""
-    date = stored.get("date")
-    return date.date().isoformat() if date else None
-
-
 def hit_json(stored: dict, score: float | None, terms, request: SearchRequest, ranges=None) -> dict:
     """One hit of the answer. `ranges`: field -> its matched character ranges, when the
     index stored them (see highlight.stored_ranges)."""
     ranges = ranges or {}
-    tags = {name: split(stored.get(name)) for name in FACETS}
-    hit = {
-        "id": stored["id"],
+    fields = as_json(stored)
+    title, body, tags = fields["title"], fields["body"], fields["facets"]
+    hit: dict[str, Any] = {
+        "id": fields["id"],
         "score": score,
-        "title": stored.get("title", ""),
-        "title_html": html.escape(stored.get("title", "")),
-        "date": day(stored),
+        "title": title,
+        "title_html": html.escape(title),
+        "date": fields["date"],
         "source": (tags["source"] or [None])[0],
         "author": ", ".join(tags["author"]) or None,
-        "url": stored.get("tags", {}).get("url"),
+        "url": fields["url"],
         "tags": tags,
     }
     if request.highlight:
-        title = stored.get("title", "")
-        body = stored.get("body", "")
         hit["highlights"] = {
             "title": highlight.whole(
                 title, terms.get("title", set()), ranges.get("title")
@@ -342,16 +332,16 @@ def document(view: View, doc_id: str) -> dict:
     stored = view.searcher.document(id=doc_id)
     if stored is None:
         raise NotFound(f"no document with id {doc_id!r}", "id")
-    tags = dict(stored.get("tags") or {})
+    fields = as_json(stored)
     return {
-        "id": stored["id"],
-        "title": stored.get("title", ""),
-        "body": stored.get("body", ""),
-        "title_html": html.escape(stored.get("title", "")),
-        "body_html": html.escape(stored.get("body", "")),
-        "date": day(stored),
-        **{k: v for k, v in tags.items() if k not in ("date",)},
-        "facets": {name: split(stored.get(name)) for name in FACETS},
+        "id": fields["id"],
+        "title": fields["title"],
+        "body": fields["body"],
+        "title_html": html.escape(fields["title"]),
+        "body_html": html.escape(fields["body"]),
+        "date": fields["date"],
+        **{k: v for k, v in fields["tags"].items() if k != "date"},
+        "facets": fields["facets"],
     }
 
 
@@ -364,16 +354,18 @@ def similar(view: View, doc_id: str, size: int = 10) -> dict:
     stored = searcher.stored_fields(docnum)
     text = f"{stored.get('title', '')}\n{stored.get('body', '')}"
     results = searcher.more_like(docnum, "body", text=text, top=size, numterms=12)
-    hits = [
-        {
-            "id": hit["id"],
-            "score": round(hit.score, 4),
-            "title": hit.get("title", ""),
-            "date": day(hit),
-            "source": (split(hit.get("source")) or [None])[0],
-        }
-        for hit in results
-    ]
+    hits = []
+    for hit in results:
+        fields = as_json(hit.fields())
+        hits.append(
+            {
+                "id": fields["id"],
+                "score": round(hit.score, 4),
+                "title": fields["title"],
+                "date": fields["date"],
+                "source": (fields["facets"]["source"] or [None])[0],
+            }
+        )
     return {"id": doc_id, "hits": hits}
 
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from whoosh import index as whoosh_index
 
-from search import archive, whoosh_ext
+from search import maintenance, opensearch, verify, whoosh_ext
 from search.articles import Article
 from search.cli import main
+from search.export import EXPORT_KEYS, export_jsonl, export_records
 from search.files import read_paths
 from search.generations import POINTER, IndexNotFoundError, documents, open_index, open_live
 from search.index import apply, write
@@ -101,7 +102,7 @@ def seed_copy(seed_root, tmp_path) -> Path:
 
 def export(root: Path) -> str:
     out = io.StringIO()
-    archive.export_jsonl(root, out)
+    export_jsonl(root, out)
     return out.getvalue()
 
 
@@ -109,7 +110,7 @@ def round_trip(source: Path, tmp_path: Path) -> tuple[dict, dict, Path]:
     """Export `source`, restore the dump into a new index, export that: the same bytes."""
     dump = tmp_path / "dump.jsonl"
     with open(dump, "w", encoding="utf-8") as out:
-        count = archive.export_jsonl(source, out)
+        count = export_jsonl(source, out)
     _, items = read_paths([dump])
     summary = write((item.problem or item.article for item in items), tmp_path / "again")
     # every record is taken; a date the parser could not read is exported as it was
@@ -182,10 +183,10 @@ def test_a_restored_article_is_read_at_the_dump_line_and_stored_as_first_read(tm
 
 
 def test_export_records_in_id_order_with_every_key(seed_root):
-    records = list(archive.export_records(seed_root))
+    records = list(export_records(seed_root))
     assert [r["id"] for r in records] == sorted(r["id"] for r in records)
     for record in records:
-        assert list(record) == [*archive.EXPORT_KEYS, "tags"]
+        assert list(record) == [*EXPORT_KEYS, "tags"]
         assert "origin" in record["tags"] and "id" not in record["tags"]
         json.dumps(record)
     first = next(r for r in records if r["id"] == "000_26f141be685b02d9")
@@ -198,16 +199,16 @@ def test_export_records_in_id_order_with_every_key(seed_root):
 
 def test_export_leaves_out_deleted_and_replaced_versions(seed_copy):
     apply([put("edge-2", title="Replaced"), Change("edge-3", None)], seed_copy)
-    records = {r["id"]: r for r in archive.export_records(seed_copy)}
+    records = {r["id"]: r for r in export_records(seed_copy)}
     assert "edge-3" not in records and records["edge-2"]["title"] == "Replaced"
     out = io.StringIO()
-    assert archive.export_jsonl(seed_copy, out) == len(records)
+    assert export_jsonl(seed_copy, out) == len(records)
     assert out.getvalue().count("\n") == len(records)
 
 
 def test_export_without_an_index(tmp_path):
     with pytest.raises(IndexNotFoundError):
-        archive.export_jsonl(tmp_path, io.StringIO())
+        export_jsonl(tmp_path, io.StringIO())
 
 
 # --- optimize --------------------------------------------------------------------------------
@@ -224,13 +225,13 @@ def test_optimize_merges_segments_and_keeps_documents(seed_copy):
     assert segments(seed_copy) > 1
     before = stored(seed_copy)
     count = segments(seed_copy)
-    assert archive.optimize(seed_copy) == (count, 1)
+    assert maintenance.optimize(seed_copy) == (count, 1)
     assert segments(seed_copy) == 1
     assert stored(seed_copy) == before
     with open_index(seed_copy).searcher() as searcher:
         assert searcher.doc_count_all() == searcher.doc_count()  # deletions purged
-    assert archive.check(seed_copy) == []
-    assert archive.optimize(seed_copy) == (1, 1)
+    assert verify.check(seed_copy) == []
+    assert maintenance.optimize(seed_copy) == (1, 1)
 
 
 def test_optimize_waits_for_the_write_lock(seed_copy, monkeypatch):
@@ -239,22 +240,22 @@ def test_optimize_waits_for_the_write_lock(seed_copy, monkeypatch):
     lock.acquire(0)
     try:
         with pytest.raises(IndexBusy):
-            archive.optimize(seed_copy)
+            maintenance.optimize(seed_copy)
     finally:
         lock.release()
 
 
 def test_optimize_without_an_index(tmp_path):
     with pytest.raises(IndexNotFoundError):
-        archive.optimize(tmp_path)
+        maintenance.optimize(tmp_path)
 
 
 # --- check -----------------------------------------------------------------------------------
 
 
 def test_check_finds_a_healthy_index_healthy(seed_root):
-    assert archive.check(seed_root) == []
-    assert archive.check(seed_root, samples=100) == []
+    assert verify.check(seed_root) == []
+    assert verify.check(seed_root, samples=100) == []
 
 
 def _segment_file(root: Path) -> Path:
@@ -299,13 +300,13 @@ DAMAGE = {
 @pytest.mark.parametrize("damage", DAMAGE)
 def test_check_reports_damage_and_never_raises(seed_copy, damage):
     DAMAGE[damage](seed_copy)
-    problems = archive.check(seed_copy)
+    problems = verify.check(seed_copy)
     assert problems and all(isinstance(p, str) and p for p in problems)
 
 
 def test_check_of_nothing(tmp_path):
-    assert archive.check(tmp_path / "missing") == [f"{tmp_path / 'missing'} is not a folder"]
-    assert "no CURRENT" in archive.check(tmp_path)[0]
+    assert verify.check(tmp_path / "missing") == [f"{tmp_path / 'missing'} is not a folder"]
+    assert "no CURRENT" in verify.check(tmp_path)[0]
 
 
 def _add_raw(root: Path, *docs: dict) -> None:
@@ -320,7 +321,7 @@ def _add_raw(root: Path, *docs: dict) -> None:
 def test_check_reports_repeated_ids_and_missing_titles(seed_copy):
     document = to_document(tag(Article(id="twice", title="Twice", body="Mosul.")))
     _add_raw(seed_copy, document, document, {"id": "untitled", "body": "No title."})
-    problems = archive.check(seed_copy)
+    problems = verify.check(seed_copy)
     assert any("'twice' is stored twice" in p for p in problems)
     assert any("'untitled' has no title" in p for p in problems)
 
@@ -330,17 +331,17 @@ def test_check_reports_a_document_its_search_does_not_find(seed_copy):
     document = to_document(tag(Article(id="ghost", title="Mosul", body="Mosul.")))
     document["_stored_title"] = "Phantasmagorical headline"
     _add_raw(seed_copy, document)
-    problems = archive.check(seed_copy, samples=100)
+    problems = verify.check(seed_copy, samples=100)
     assert problems == [
         "the search for 'phantasmagorical' does not find document 'ghost', whose title has it"
     ]
 
 
 def test_check_searches_skip_names_and_pick_long_words():
-    aliases = archive._single_word_aliases()
-    assert archive._sample_word("Free Syrian Army enters al-Bab", aliases) == "enters"
-    assert archive._sample_word("ISIS in Raqqa", aliases) is None
-    assert archive._sample_word("Kurds AND Turks", aliases) == "kurds"
+    aliases = verify._single_word_aliases()
+    assert verify._sample_word("Free Syrian Army enters al-Bab", aliases) == "enters"
+    assert verify._sample_word("ISIS in Raqqa", aliases) is None
+    assert verify._sample_word("Kurds AND Turks", aliases) == "kurds"
 
 
 # --- snapshot --------------------------------------------------------------------------------
@@ -368,15 +369,15 @@ def test_snapshot_while_writes_go_on(seed_copy, tmp_path):
         deadline = time.monotonic() + 10
         while len(written) < 5 and time.monotonic() < deadline:
             time.sleep(0.005)
-        count = archive.snapshot(seed_copy, tmp_path / "snap")
-        assert archive.check(seed_copy, samples=3) == []  # commits meanwhile are no damage
+        count = maintenance.snapshot(seed_copy, tmp_path / "snap")
+        assert verify.check(seed_copy, samples=3) == []  # commits meanwhile are no damage
     finally:
         stop.set()
         thread.join()
     assert failures == []
     after = len(stored(seed_copy))
     assert before <= count <= after and before < after
-    assert archive.check(tmp_path / "snap") == []
+    assert verify.check(tmp_path / "snap") == []
     copied = stored(tmp_path / "snap")
     assert len(copied) == count
     # one commit whole: the seeds and exactly the first writes, in order
@@ -393,13 +394,13 @@ def test_snapshot_refuses_a_folder_in_use_and_cleans_up_a_failure(seed_root, tmp
     busy.mkdir()
     (busy / "file").write_text("x")
     with pytest.raises(FileExistsError):
-        archive.snapshot(seed_root, busy)
+        maintenance.snapshot(seed_root, busy)
     assert (busy / "file").exists()
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert archive.snapshot(seed_root, empty) == len(stored(seed_root))
+    assert maintenance.snapshot(seed_root, empty) == len(stored(seed_root))
     with pytest.raises(IndexNotFoundError):
-        archive.snapshot(tmp_path / "no-index", tmp_path / "dest")
+        maintenance.snapshot(tmp_path / "no-index", tmp_path / "dest")
     assert not (tmp_path / "dest").exists()
 
 
@@ -408,7 +409,7 @@ def test_snapshot_refuses_a_folder_in_use_and_cleans_up_a_failure(seed_root, tmp
 
 def test_opensearch_bulk_is_action_and_source_pairs(seed_root):
     out = io.StringIO()
-    count = archive.opensearch_bulk(seed_root, out, index_name="news")
+    count = opensearch.opensearch_bulk(seed_root, out, index_name="news")
     text = out.getvalue()
     assert text.endswith("\n")
     lines = text.split("\n")[:-1]
@@ -461,9 +462,9 @@ def _rule_names(rule: str) -> list[str]:
 
 
 def test_opensearch_mapping_has_every_alias_as_a_synonym():
-    mapping = json.loads(json.dumps(archive.opensearch_mapping()))
+    mapping = json.loads(json.dumps(opensearch.opensearch_mapping()))
     analysis = mapping["settings"]["analysis"]
-    synonyms = analysis["filter"][archive.SYNONYMS_FILTER]
+    synonyms = analysis["filter"][opensearch.SYNONYMS_FILTER]
     assert synonyms["type"] == "synonym_graph"
     rules = [_rule_names(rule) for rule in synonyms["synonyms"]]
     by_name = {names[0]: set(names) for names in rules}
@@ -472,11 +473,11 @@ def test_opensearch_mapping_has_every_alias_as_a_synonym():
     assert {"Daesh", "ISIS", "ISIL", "IS", "Islamic State"} <= by_name["Islamic State"]
     assert {"Deir ez-Zor", "Deir Ezzor", "Dayr az-Zawr"} <= by_name["Deir ez-Zor"]
     assert all(not rule.startswith("#") and "=>" not in rule for rule in synonyms["synonyms"])
-    search = analysis["analyzer"][archive.SEARCH_ANALYZER]
+    search = analysis["analyzer"][opensearch.SEARCH_ANALYZER]
     assert search["tokenizer"] == "standard"
     filters = search["filter"]
-    assert filters.index("lowercase") < filters.index(archive.SYNONYMS_FILTER)
-    acronyms = analysis["filter"][archive.ACRONYMS_FILTER]
+    assert filters.index("lowercase") < filters.index(opensearch.SYNONYMS_FILTER)
+    acronyms = analysis["filter"][opensearch.ACRONYMS_FILTER]
     assert acronyms["type"] == "pattern_replace"
     assert re.fullmatch(acronyms["pattern"], "IS") and re.fullmatch(acronyms["pattern"], "US")
     assert not re.fullmatch(acronyms["pattern"], "is") and not re.fullmatch(
@@ -485,18 +486,18 @@ def test_opensearch_mapping_has_every_alias_as_a_synonym():
 
 
 def test_opensearch_mapping_fields():
-    properties = archive.opensearch_mapping()["mappings"]["properties"]
+    properties = opensearch.opensearch_mapping()["mappings"]["properties"]
     for facet in (*FACETS, "id"):
         assert properties[facet] == {"type": "keyword"}
     assert properties["date"] == {"type": "date", "format": "yyyy-MM-dd"}
     for field in ("title", "body"):
         assert properties[field]["type"] == "text"
-        assert properties[field]["search_analyzer"] == archive.SEARCH_ANALYZER
-        assert properties[field]["analyzer"] == archive.INDEX_ANALYZER
+        assert properties[field]["search_analyzer"] == opensearch.SEARCH_ANALYZER
+        assert properties[field]["analyzer"] == opensearch.INDEX_ANALYZER
 
 
 def test_escaped_commas_in_synonym_names():
-    assert archive._escape("Smith, John") == "Smith\\, John"
-    assert archive._escape("a=>b\\") == "a\\=>b\\\\"
+    assert opensearch._escape("Smith, John") == "Smith\\, John"
+    assert opensearch._escape("a=>b\\") == "a\\=>b\\\\"
     assert _rule_names("A\\, B, C") == ["A, B", "C"]
-    assert _rule_names(archive._escape("x, y=>z\\") + ", w") == ["x, y=>z\\", "w"]
+    assert _rule_names(opensearch._escape("x, y=>z\\") + ", w") == ["x, y=>z\\", "w"]

@@ -19,7 +19,7 @@ from whoosh.matching.combo import ArrayUnionMatcher
 from whoosh.qparser import QueryParser
 from whoosh.searching import Searcher
 
-from search import archive, whoosh_ext
+from search import maintenance, whoosh_ext
 from search.articles import Article
 from search.cli import EXIT_ERROR, main
 from search.generations import current_generation
@@ -74,7 +74,7 @@ def test_install_applies_every_patch_and_twice_changes_nothing():
 def test_importing_the_index_applies_nothing():
     """The patches apply at install(), not as a side effect of an import."""
     code = (
-        "import search.index, search.api, search.cli, search.archive\n"
+        "import search.index, search.api, search.cli, search.maintenance, search.verify\n"
         "from search import whoosh_ext\n"
         "print(sum(p.applied for p in whoosh_ext.PATCHES))\n"
     )
@@ -290,7 +290,7 @@ def commit_by(how: str, root: Path) -> None:
     elif how == "write":
         write([article], root)
     else:
-        archive.optimize(root)
+        maintenance.optimize(root)
 
 
 @pytest.mark.parametrize("how", ["apply", "write", "optimize"])
