@@ -145,8 +145,20 @@ def find(text: str, mentions: gazetteer.Mentions, context: str | None) -> list[M
         out += _coalition(words, nouns) + _side_words(mentions, context)
     # A phrase inside a named faction adds nothing ("Syrian Army troops" is the Syrian Army);
     # one that reaches past it does ("Syrian army air forces": the air force too).
-    out = [m for m in out if not any(_repeats(m, n) for n in mentions.faction)]
+    if out and mentions.faction:
+        out = [m for m in out if not any(_repeats(m, n) for n in _near(mentions.faction, m))]
     out.sort(key=lambda m: m.start)
+    return out
+
+
+def _near(named: tuple[Mention, ...], made: Mention) -> list[Mention]:
+    """The named mentions that overlap `made`. Mentions of one kind do not overlap, so in
+    text order those are the last ones starting before `made` ends."""
+    index = bisect_right([m.start for m in named], made.end - 1) - 1
+    out = []
+    while index >= 0 and named[index].end > made.start:
+        out.append(named[index])
+        index -= 1
     return out
 
 
@@ -327,7 +339,9 @@ def _by_state(words: _Text, countries: dict[int, Mention], nouns: dict[int, Ment
 def _coalition(words: _Text, nouns: dict[int, Mention]) -> list:
     """ "coalition operations", "coalition air strikes" (Syria or Iraq articles only)."""
     config = rules()
-    out = []
+    out: list[Mention] = []
+    if "coalition" not in words.keys:
+        return out
     for index, key in enumerate(words.keys):
         if key != "coalition":
             continue

@@ -270,6 +270,8 @@ class Matcher:
                             taken.append(alias)
                 for kind, aliases in here.items():
                     best[kind] = (aliases, last)
+            if len(node) == (1 if ending else 0):
+                break  # a leaf: no longer alias goes on from here
             following = last + 1
             if following < len(keys) and keys[following] == "s" and _possessive(text, spans, last):
                 following += 1  # `Assad's regime`: the 's belongs to the word before

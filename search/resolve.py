@@ -65,7 +65,8 @@ def _outside_names(mentions: Mentions) -> Mentions:
     affiliate")."""
     names = [(m.start, m.end) for m in mentions.operation + mentions.other]
     descriptions = [(m.start, m.end) for m in mentions.description]
-    places = tuple(m for m in mentions.place if not _road(mentions, m))
+    starts = [s for s, _ in mentions.spans]
+    places = tuple(m for m in mentions.place if not _road(mentions, starts, m))
     if not (names or descriptions) and len(places) == len(mentions.place):
         return mentions
     return replace(
@@ -75,13 +76,12 @@ def _outside_names(mentions: Mentions) -> Mentions:
     )
 
 
-def _road(mentions: Mentions, mention: Mention) -> bool:
+def _road(mentions: Mentions, starts: list[int], mention: Mention) -> bool:
     """True when the place is part of a road's name: a road word follows it, or follows the
-    place after it ("the Baghdad-Amirli road")."""
+    place after it ("the Baghdad-Amirli road"). `starts`: where each word starts."""
     words = gazetteer.road_words()
     if not words or mention.entity.place_kind == "road":
         return False
-    starts = [s for s, _ in mentions.spans]
     following = bisect_right(starts, mention.end - 1)
     for other in mentions.place:  # past a place written right after, joined by a hyphen
         if other.word == following and mentions.spans[following][0] - mention.end <= 1:
