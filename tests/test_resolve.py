@@ -16,8 +16,11 @@ def tagged(body: str, title: str = ""):
     ("body", "place", "province"),
     [
         ("Shells hit al-Midan in Aleppo city.", "al-Midan (Aleppo)", "Aleppo Governorate"),
-        ("Shells hit al-Midan near Bab Touma in Damascus.", "al-Midan (Damascus)",
-         "Damascus Governorate"),
+        (
+            "Shells hit al-Midan near Bab Touma in Damascus.",
+            "al-Midan (Damascus)",
+            "Damascus Governorate",
+        ),
         ("Clashes in al-Zahraa, a district of Homs.", "al-Zahraa (Homs)", "Homs Governorate"),
     ],
 )
@@ -47,10 +50,16 @@ def test_a_neighbourhood_rolls_up_to_its_city():
 @pytest.mark.parametrize(
     ("body", "operation", "not_place"),
     [
-        ("Turkey began Operation Euphrates Shield at Jarabulus.", "Operation Euphrates Shield",
-         "Euphrates"),
-        ("The Wrath of Euphrates campaign neared Raqqa.", "Operation Wrath of Euphrates",
-         "Euphrates"),
+        (
+            "Turkey began Operation Euphrates Shield at Jarabulus.",
+            "Operation Euphrates Shield",
+            "Euphrates",
+        ),
+        (
+            "The Wrath of Euphrates campaign neared Raqqa.",
+            "Operation Wrath of Euphrates",
+            "Euphrates",
+        ),
         ("Operation Dawn of Idlib began.", "Operation Dawn of Idlib", "Idlib"),
     ],
 )
