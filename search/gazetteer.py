@@ -498,6 +498,12 @@ def province_names() -> frozenset[str]:
 
 
 @cache
+def weak_aliases() -> dict[str, str]:
+    """Written form -> faction, for words taken as a faction only in a war story."""
+    return dict(_read("matching.toml").get("weak_aliases", {}))
+
+
+@cache
 def city_words() -> frozenset[str]:
     """Words beside a province_names city that make it the city (matching.toml)."""
     return frozenset(fold(w) for w in _read("matching.toml").get("city_words", []))

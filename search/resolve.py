@@ -8,7 +8,7 @@
   other places name most. When nothing decides, the mention keeps the first place's name and
   its candidates, and the tagger counts no province or country for it.
 - Actor phrases add faction mentions (search/actors.py); descriptions of "the government"
-  need to know whether the article is about Syria or Iraq.
+  need to know whether the article is about Syria or Iraq, and so do weak aliases ("Isis").
 """
 
 from __future__ import annotations
@@ -52,10 +52,27 @@ def settle(texts: dict[str, str], found: dict[str, Mentions]) -> dict[str, Menti
         if places != list(mentions.place):
             mentions = replace(mentions, place=tuple(places))
         made = actors.find(texts[field], mentions, about)
+        if about is not None:
+            made += _weak(texts[field], mentions)
         if made:
             factions = tuple(sorted(mentions.faction + tuple(made), key=lambda m: m.start))
             mentions = replace(mentions, faction=factions)
         out[field] = mentions
+    return out
+
+
+def _weak(text: str, mentions: Mentions) -> list[Mention]:
+    """The faction mentions of matching.toml's weak aliases ("Isis"), in a war story."""
+    weak = gazetteer.weak_aliases()
+    out: list[Mention] = []
+    if not any(word in text for word in weak):
+        return out
+    factions = gazetteer.load().entities["faction"]
+    for index, (start, end) in enumerate(mentions.spans):
+        name = weak.get(text[start:end])
+        if name is not None and not any(m.start <= start < m.end for m in mentions.faction):
+            written = text[start:end]
+            out.append(Mention(factions[name], start, end, index, rule=f"weak alias: {written}"))
     return out
 
 

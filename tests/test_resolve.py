@@ -144,3 +144,10 @@ def test_inflection_traps(text, kind):
 )
 def test_kurdish_and_turkish_letters(written, place):
     assert [m.entity.name for m in gazetteer.find(f"near {written} today").place] == [place]
+
+
+def test_a_weak_alias_counts_only_in_a_war_story():
+    in_syria = tagged("A car bomb was detonated by Isis terrorists near Raqqa.")
+    assert "Islamic State" in in_syria.names("faction")
+    assert in_syria.rules()["faction"]["Islamic State"] == ["weak alias: Isis"]
+    assert tagged("A temple of Isis stood by the Nile.").names("faction") == ()
