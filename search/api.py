@@ -252,7 +252,7 @@ async def search(request: Request) -> Json:
         answer = (result["total"], encode(result))
         view.remember(search_request, answer)
         cache = "miss"
-    request.state.hits = answer[0]  # for the access line (search.observe)
+    request.state.hits = answer[0]  # for the access line (search.access)
     return Json(None, headers={"X-Cache": cache}, body=answer[1])
 
 

@@ -367,18 +367,18 @@ def run_serve(args: argparse.Namespace) -> int:
         root
     )  # the app factory reads it, in every worker
     _readable(root)
-    from search import observe, sockets
+    from search import logs, metrics, sockets
 
     sockets.share_port()
-    observe.prepare_multiprocess_dir()  # counters of all workers add up at /metrics
+    metrics.prepare_multiprocess_dir()  # counters of all workers add up at /metrics
     uvicorn.run(
-        "search.observe:create_app",
+        "search.server:create_app",
         factory=True,
         host=settings.get("host"),
         port=settings.get("port"),
         workers=settings.get("workers"),
         log_level="warning",
-        log_config=observe.uvicorn_log_config(settings.get("log_format")),
+        log_config=logs.uvicorn_log_config(settings.text("log_format") or "plain"),
     )
     return EXIT_OK
 

@@ -92,7 +92,7 @@ class Server:
 
 class InProcess:
     """The application each `search serve` worker runs (search.api.create_app behind
-    search.observe's RequestLog and /metrics, as observe.create_app builds it) over `index`,
+    search.access's RequestLog and /metrics, as search.server.create_app builds it) over `index`,
     in this process through Starlette's TestClient: no process, no port, no start-up wait.
 
     Settings are read from the environment as it is when it is made (a test sets them first
@@ -105,12 +105,12 @@ class InProcess:
     def __init__(self, index: Path) -> None:
         from starlette.testclient import TestClient
 
-        from search import api, observe
+        from search import api, server
 
         self.index = index
         self.app = api.create_app(index)
         self.client = TestClient(
-            observe.instrument(self.app), base_url=self.url, raise_server_exceptions=False
+            server.instrument(self.app), base_url=self.url, raise_server_exceptions=False
         )
         self.client.__enter__()  # the lifespan: the index is opened, as at a server's start
         if not self.app.state.ready.wait(30):

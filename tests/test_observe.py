@@ -1,5 +1,6 @@
-"""search.observe: request ids, access lines, logging set-up and metrics, in process over a
-small Starlette app; then a real two-worker server whose counters add up at /metrics."""
+"""search.access, logs, metrics and server: request ids, access lines, logging set-up and
+metrics, in process over a small Starlette app; then a real two-worker server whose counters
+add up at /metrics."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from search import api, observe
+from search import access, api, logs, metrics, server
 from search.errors import IndexUnavailable
 from tests.live import ROOT, free_port
 
@@ -40,7 +41,7 @@ ACCESS_KEYS = ["time", "method", "path", "status", "ms", "hits", "request_id"]
 
 @pytest.fixture(autouse=True)
 def single_process(monkeypatch):
-    monkeypatch.delenv(observe.MULTIPROC_ENV, raising=False)
+    monkeypatch.delenv(metrics.MULTIPROC_ENV, raising=False)
 
 
 @pytest.fixture
@@ -95,12 +96,12 @@ async def server_error(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"error": {"code": "internal"}}, status_code=500)
 
 
-def make_app(fmt: str = "plain", service=None, middleware=()) -> observe.RequestLog:
+def make_app(fmt: str = "plain", service=None, middleware=()) -> access.RequestLog:
     routes = [
         Route("/search", search),
         Route("/documents/{id:path}", document, methods=["GET", "PUT"]),
         Route("/boom", boom),
-        observe.METRICS_ROUTE,
+        metrics.METRICS_ROUTE,
     ]
     app = Starlette(
         routes=routes,
@@ -111,7 +112,7 @@ def make_app(fmt: str = "plain", service=None, middleware=()) -> observe.Request
         {"documents": 5, "segments": 2, "index_bytes": 12345, "last_update": None}
     )
     app.state.updater = FakeUpdater()
-    return observe.RequestLog(app, fmt)
+    return access.RequestLog(app, fmt)
 
 
 def client(fmt: str = "plain", **kwargs) -> TestClient:
@@ -182,13 +183,13 @@ def test_the_id_reaches_handlers_and_their_log_records(caplog):
 
     async def look(request: Request) -> JSONResponse:
         seen["state"] = request.state.request_id
-        seen["context"] = observe.current_request_id()
+        seen["context"] = logs.current_request_id()
         return JSONResponse({})
 
-    app = observe.RequestLog(Starlette(routes=[Route("/look", look)]))
+    app = access.RequestLog(Starlette(routes=[Route("/look", look)]))
     with TestClient(app) as http:
         http.get("/look", headers={"X-Request-ID": "abc"})
-    assert seen == {"state": "abc", "context": "abc"} and observe.current_request_id() is None
+    assert seen == {"state": "abc", "context": "abc"} and logs.current_request_id() is None
 
 
 # --- access lines -----------------------------------------------------------------------------
@@ -230,8 +231,8 @@ def test_json_access_line(caplog):
 
 def test_logs_hold_no_query_body_or_authorization(caplog, capsys, restore_logging):
     caplog.set_level(logging.INFO, logger="search")
-    for fmt in observe.FORMATS:
-        observe.configure_logging("info", fmt)
+    for fmt in logs.FORMATS:
+        logs.configure_logging("info", fmt)
         logging.getLogger("search").propagate = True  # caplog listens on the root
         with client(fmt) as http:
             headers = {"Authorization": f"Bearer {SECRET_KEY}"}
@@ -275,15 +276,15 @@ def test_no_access_line_below_info(caplog):
 
 def test_middleware_checks_its_format():
     with pytest.raises(ValueError, match="xml"):
-        observe.RequestLog(Starlette(), "xml")
+        access.RequestLog(Starlette(), "xml")
 
 
 # --- configure_logging ------------------------------------------------------------------------
 
 
 def test_configure_logging_plain(capsys, restore_logging):
-    observe.configure_logging("info", "plain")
-    observe.configure_logging("info", "plain")  # again: still one handler
+    logs.configure_logging("info", "plain")
+    logs.configure_logging("info", "plain")  # again: still one handler
     with client("plain") as http:
         http.get("/boom", headers={"X-Request-ID": "abc"})
     logging.getLogger("search.test").debug("not shown below info")
@@ -302,7 +303,7 @@ def test_configure_logging_json(capsys, monkeypatch, restore_logging):
     for name in ("uvicorn", "uvicorn.error"):
         monkeypatch.setattr(logging.getLogger(name), "handlers", [])
         monkeypatch.setattr(logging.getLogger(name), "propagate", True)
-    observe.configure_logging("debug", "json")
+    logs.configure_logging("debug", "json")
     with client("plain") as http:  # a plain middleware still gives JSON lines here
         http.get("/boom", headers={"X-Request-ID": "abc"})
         http.get("/search")
@@ -322,11 +323,11 @@ def test_configure_logging_json(capsys, monkeypatch, restore_logging):
 
 
 def test_uvicorn_log_config(capsys, restore_logging):
-    logging.config.dictConfig(observe.uvicorn_log_config("json"))
+    logging.config.dictConfig(logs.uvicorn_log_config("json"))
     logging.getLogger("uvicorn.error").warning("child process died")
     line = json.loads(capsys.readouterr().err)
     assert (line["logger"], line["message"]) == ("uvicorn.error", "child process died")
-    logging.config.dictConfig(observe.uvicorn_log_config("plain"))
+    logging.config.dictConfig(logs.uvicorn_log_config("plain"))
     logging.getLogger("uvicorn.error").warning("child process died")
     assert re.fullmatch(
         r"\S+Z WARNING uvicorn\.error: child process died\n", capsys.readouterr().err
@@ -335,9 +336,9 @@ def test_uvicorn_log_config(capsys, restore_logging):
 
 def test_configure_logging_refuses_unknown_values(restore_logging):
     with pytest.raises(ValueError, match="loud"):
-        observe.configure_logging("loud", "plain")
+        logs.configure_logging("loud", "plain")
     with pytest.raises(ValueError, match="xml"):
-        observe.configure_logging("info", "xml")
+        logs.configure_logging("info", "xml")
 
 
 # --- metrics ----------------------------------------------------------------------------------
@@ -372,7 +373,7 @@ def test_request_counters_and_histogram():
         if s.name.endswith("_bucket")
         and s.labels == {"route": "/search", "method": "GET", "le": s.labels["le"]}
     ]
-    assert bounds == [*(repr(float(b)) for b in observe.BUCKETS), "+Inf"]
+    assert bounds == [*(repr(float(b)) for b in metrics.BUCKETS), "+Inf"]
     labels = {"route": "/search", "method": "GET"}
     assert sample(families, "search_request_seconds", "search_request_seconds_count", **labels) == 3
     inf = sample(
@@ -415,7 +416,7 @@ def test_openmetrics_on_request():
 
 
 def test_metrics_route_without_the_middleware():
-    app = Starlette(routes=[observe.METRICS_ROUTE])
+    app = Starlette(routes=[metrics.METRICS_ROUTE])
     app.state.service = FakeService({"documents": 7})
     with TestClient(app) as http:
         families = scrape(http)
@@ -424,8 +425,8 @@ def test_metrics_route_without_the_middleware():
 
 def test_the_real_app_instrumented(tmp_path, caplog):
     caplog.set_level(logging.INFO, logger="search")
-    app = observe.instrument(api.create_app(tmp_path / "no-index"), "json")
-    assert observe.instrument(app.app, "json").routes == app.routes  # /metrics only once
+    app = server.instrument(api.create_app(tmp_path / "no-index"), "json")
+    assert server.instrument(app.app, "json").routes == app.routes  # /metrics only once
     assert [r.path for r in app.routes].count("/metrics") == 1
     assert all(getattr(r, "path", None) != "/metrics" for r in api.ROUTES)
     with TestClient(app) as http:
@@ -441,22 +442,22 @@ def test_the_real_app_instrumented(tmp_path, caplog):
 
 
 def test_prepare_multiprocess_dir(monkeypatch):
-    path = observe.prepare_multiprocess_dir()
+    path = metrics.prepare_multiprocess_dir()
     try:
-        assert os.environ[observe.MULTIPROC_ENV] == path
+        assert os.environ[metrics.MULTIPROC_ENV] == path
         assert Path(path).is_dir() and not any(Path(path).iterdir())
-        assert observe.prepare_multiprocess_dir() != path  # fresh each time
+        assert metrics.prepare_multiprocess_dir() != path  # fresh each time
     finally:
-        monkeypatch.delenv(observe.MULTIPROC_ENV)
+        monkeypatch.delenv(metrics.MULTIPROC_ENV)
 
 
 ONE_WORKER = """
 import os
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
-from search import observe  # imported (with prometheus_client) before the folder is set
-folder = observe.prepare_multiprocess_dir()
-app = observe.instrument(Starlette(), "plain")
+from search import metrics, server  # imported (with prometheus_client) before the folder is set
+folder = metrics.prepare_multiprocess_dir()
+app = server.instrument(Starlette(), "plain")
 with TestClient(app) as http:
     http.get("/nowhere")
     text = http.get("/metrics").text
@@ -469,7 +470,7 @@ assert kinds == ["counter", "gauge", "histogram"], kinds
 def test_one_worker_in_the_serving_process():
     """`search serve` with one worker: uvicorn runs the app in the process that imported
     prometheus_client before prepare_multiprocess_dir() set the folder."""
-    env = {k: v for k, v in os.environ.items() if k != observe.MULTIPROC_ENV}
+    env = {k: v for k, v in os.environ.items() if k != metrics.MULTIPROC_ENV}
     done = subprocess.run(
         [sys.executable, "-W", "ignore", "-c", ONE_WORKER], cwd=ROOT, env=env, capture_output=True
     )
@@ -484,7 +485,7 @@ def test_dead_workers_queue_gauges_are_dropped(tmp_path):
     counter = tmp_path / f"counter_{ended.pid}.db"  # what it counted stays counted
     for path in (dead, alive, counter):
         path.write_bytes(b"")
-    observe._prune_dead(str(tmp_path))
+    metrics._prune_dead(str(tmp_path))
     assert not dead.exists() and alive.exists() and counter.exists()
 
 
@@ -492,18 +493,18 @@ def test_dead_workers_queue_gauges_are_dropped(tmp_path):
 
 LAUNCH = """
 import sys, uvicorn
-from search import observe
-print(observe.prepare_multiprocess_dir(), flush=True)
-uvicorn.run("search.observe:create_app", factory=True, host="127.0.0.1",
+from search import access, logs, metrics, server
+print(metrics.prepare_multiprocess_dir(), flush=True)
+uvicorn.run("search.server:create_app", factory=True, host="127.0.0.1",
             port=int(sys.argv[1]), workers=2, log_level="warning",
-            log_config=observe.uvicorn_log_config("json"))
+            log_config=logs.uvicorn_log_config("json"))
 """
 
 
 def test_two_workers_add_up(index, tmp_path):
     port = free_port()
     env = {**os.environ, "SEARCH_INDEX": str(index), "SEARCH_LOG_FORMAT": "json"}
-    env.pop(observe.MULTIPROC_ENV, None)
+    env.pop(metrics.MULTIPROC_ENV, None)
     errors = (tmp_path / "stderr").open("w+b")
     server = subprocess.Popen(
         [sys.executable, "-c", LAUNCH, str(port)],
