@@ -62,6 +62,7 @@ class Entity:
     region: str | None = None  # countries: the region they belong to
     city: str | None = None  # neighbourhoods and districts: the city they are part of
     side: str | None = None  # factions: the side of the war (sides.toml)
+    arabic: str | None = None  # the name in Arabic script, for display (the data's first)
 
     @property
     def token(self) -> str:
@@ -367,6 +368,7 @@ def _entity(kind: str, item: dict, names: dict[str, Entity]) -> Entity:
         region=item.get("region"),
         city=item.get("city"),
         side=item.get("side"),
+        arabic=(item.get("arabic") or [None])[0],
     )
 
 
@@ -393,7 +395,12 @@ def load() -> Gazetteer:
         for item in items:
             entity = _entity(kind, item, entities[kind])
             entities[kind][entity.name] = entity
-            words = item.get("aliases", []) + item.get("demonyms", []) + item.get("keywords", [])
+            words = [
+                *item.get("aliases", []),
+                *item.get("demonyms", []),
+                *item.get("keywords", []),
+                *item.get("arabic", []),  # names in Arabic script, matched like any alias
+            ]
             # Some names are labels, not phrases (a theme "US NATO War Agenda", a side "Other",
             # the channel "Al Mayadeen": only "Al Mayadeen TV" is surely not the town).
             labels = ("theme", "side", "other", "description", "noun", "government")
