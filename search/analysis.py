@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
+from nltk.stem.isri import ISRIStemmer
 from nltk.stem.snowball import SnowballStemmer
 from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
 from whoosh.fields import TEXT
 
-from search import gazetteer
+from search import arabic, gazetteer
 
 ENTITY_KINDS = ("faction", "place", "country", "operation")
 
@@ -114,7 +115,9 @@ class LowercaseFilter(Filter):
 
 
 class StemFilter(Filter):
-    """Snowball (Porter2) stemming of word tokens, with a cache: news vocabulary repeats."""
+    """Stemming of word tokens, chosen per word by script: nltk's ISRI stemmer for Arabic
+    (it needs no data download), Snowball (Porter2) for the rest; with a cache, as news
+    vocabulary repeats."""
 
     is_morph = True  # Whoosh skips it when indexing the unstemmed words kept for spelling
 
@@ -122,6 +125,7 @@ class StemFilter(Filter):
         self.language = language
         self.cachesize = cachesize
         self._stemmer = SnowballStemmer(language)
+        self._arabic = ISRIStemmer()
         self._cache: dict[str, str] = {}
 
     def __eq__(self, other: object) -> bool:
@@ -136,7 +140,12 @@ class StemFilter(Filter):
     def stem(self, word: str) -> str:
         stem = self._cache.get(word)
         if stem is None:
-            stem = self._stemmer.stem(word) if len(word) > 2 else word
+            if len(word) <= 2:
+                stem = word
+            elif arabic.is_arabic(word):
+                stem = self._arabic.stem(arabic.without_conjunction(word))
+            else:
+                stem = self._stemmer.stem(word)
             if len(self._cache) >= self.cachesize:
                 self._cache.clear()
             self._cache[word] = stem

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from importlib import resources
 
+from search import arabic
+
 KINDS = (
     "faction",
     "place",
@@ -38,10 +40,16 @@ INFLECTED = frozenset(
 # Runs of letters and digits. Plain `re`, not nltk's RegexpTokenizer: nltk 3.9 wraps every
 # pattern in a wall-clock timeout check that tripled the time of tokenising a body, and this
 # pattern is linear anyway.
-_WORDS = re.compile(r"[^\W_]+")
+_WORDS = re.compile(rf"(?:[^\W_]|[{arabic.WORD_MARKS}])+")  # Arabic marks inside a word
 _GAP = re.compile(r"[\s\-'\u2019\u2013\u2014.]{1,3}")
 _SLUG = re.compile(r"[^a-z0-9]+")
-_MARKS = dict.fromkeys(i for i in range(0x300, 0x370)) | {0x2BE: None, 0x2BF: None, 0x2BB: None}
+_MARKS = (
+    dict.fromkeys(i for i in range(0x300, 0x370))
+    | {0x2BE: None, 0x2BF: None, 0x2BB: None}
+    | arabic.MARKS
+    | arabic.LETTERS
+    | arabic.DIGITS
+)
 
 
 class GazetteerError(ValueError):
@@ -90,7 +98,7 @@ _LETTERS = str.maketrans({"ş": "sh", "Ş": "Sh", "ç": "ch", "Ç": "Ch", "ı": 
 
 def fold(word: str) -> str:
     """Case- and diacritic-insensitive form of a word (`Ḥalab` -> `halab`, `Qamişlo` ->
-    `qamishlo`)."""
+    `qamishlo`, `حَلَب` -> `حلب`; see search/arabic.py)."""
     if word.isascii():
         return word.casefold()
     word = word.translate(_LETTERS)
@@ -174,14 +182,18 @@ class Matcher:
             ]
             if words:
                 exact = tuple(words) if not any(c.islower() for c in alias) else None
-                keys = tuple(fold(w) for w in words)
+                keys = tuple(_match_key(fold(w)) for w in words)
                 listed.append(_Alias(keys, exact, entity, alias.rstrip().endswith(".")))
                 names.append(tuple(w[:1].isupper() for w in words))
         # A made form never takes the place of an acronym (`ISISs` must not make `Isis`).
         acronyms = {alias.keys for alias in listed if alias.exact is not None}
         for alias, capitals in zip(listed, names, strict=True):
             self._add(alias)
-            if alias.exact is None and alias.entity.kind in INFLECTED:
+            if (
+                alias.exact is None
+                and alias.entity.kind in INFLECTED
+                and not arabic.is_arabic(alias.keys[0])  # Arabic inflects otherwise
+            ):
                 for form in inflections(alias.keys, capitals, keep) - acronyms:
                     self._add(_Alias(form, None, alias.entity, alias.dot, made=True))
 
@@ -226,8 +238,13 @@ class Matcher:
         found: dict[str, list[Mention]] = {kind: [] for kind in kinds or ()}
         resume: dict[str, int] = {}  # kind -> first word a mention of it may start at
         root, count = self._root, len(keys)
+        written = keys
+        if any(arabic.is_arabic(key) for key in keys):
+            keys = [_match_key(key) for key in keys]
         for index in range(count):
             node = root.get(keys[index])
+            if node is None and arabic.is_arabic(written[index]):
+                node = _clitic_node(root, written[index])  # بحلب, والرقة, للنظام
             if node is None:
                 continue
             for kind, (matches, last) in self._longest(text, spans, keys, index, relaxed, node):
@@ -283,6 +300,20 @@ class Matcher:
             last = following
             node = node.get(keys[last])
         return best.items()
+
+
+def _match_key(key: str) -> str:
+    """The key the trie holds a folded word under (Arabic: without its article)."""
+    return arabic.match_key(key) if arabic.is_arabic(key) else key
+
+
+def _clitic_node(root: dict, key: str) -> dict | None:
+    """The trie node of an Arabic word read without the clitics in front of it."""
+    for form in arabic.clitic_forms(key):
+        node = root.get(form)
+        if node is not None:
+            return node
+    return None
 
 
 def _possessive(text: str, spans, word: int) -> bool:
