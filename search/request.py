@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -79,6 +79,14 @@ class SearchRequest:
 
 
 Params = Mapping[str, Sequence[str]]
+
+
+def params_of(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """The parameters of a query string (its name, value pairs): name -> values in order."""
+    out: dict[str, list[str]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
 
 
 def _one(params: Params, name: str) -> str | None:
