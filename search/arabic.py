@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # Marks removed by fold (beyond the Latin combining marks the gazetteer removes already).
 MARKS = (
@@ -47,6 +48,17 @@ _PREFIXES = tuple(
     )
 )
 MIN_STEM = 2  # letters a name keeps after its clitics are taken away
+
+
+_FOLD_TEXT = str.maketrans(MARKS | LETTERS | DIGITS)
+
+
+def fold_text(text: str) -> str:
+    """Text with its Arabic folded (see fold) and Eastern digits as 0-9; other letters kept.
+    Hamza seats fold through NFD."""
+    if not has_arabic(text) and text.isascii():
+        return text
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).translate(_FOLD_TEXT))
 
 
 def has_arabic(text: str) -> bool:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from search import arabic
+
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -44,12 +46,45 @@ _PATTERNS = [
     re.compile(r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{2}|\d{4})$"),
 ]
 _WEEKDAY = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE)
+# Arabic month names, the Levantine (كانون الثاني) and the Egyptian and Gulf (يناير) ones,
+# written as folded (search.arabic.fold_text: no alef forms, no marks, ة as ه).
+_ARABIC_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("كانون الثاني", "يناير"),
+            ("شباط", "فبراير"),
+            ("اذار", "مارس"),
+            ("نيسان", "ابريل"),
+            ("ايار", "مايو"),
+            ("حزيران", "يونيو", "يونيه"),
+            ("تموز", "يوليو", "يوليه"),
+            ("اب", "اغسطس"),
+            ("ايلول", "سبتمبر"),
+            ("تشرين الاول", "اكتوبر"),
+            ("تشرين الثاني", "نوفمبر"),
+            ("كانون الاول", "ديسمبر"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_ARABIC_NAME = "|".join(sorted(map(re.escape, _ARABIC_MONTHS), key=len, reverse=True))
+# 11 تموز 2017, 11 تموز/يوليو 2017 (SANA writes both names), ١١ تموز ٢٠١٧
+_ARABIC = re.compile(
+    rf"{_DAY}\s+(?P<month>{_ARABIC_NAME})(?:\s*/\s*(?:{_ARABIC_NAME}))?\s*,?\s+{_YEAR}"
+)
 
 
 def parse_date(text: str | None) -> date | None:
     """Parse a date written in one of the common forms; None when absent or not a full date."""
     if not text:
         return None
+    if arabic.has_arabic(text) or not text.isascii():
+        found = _arabic(text)
+        if found is not None:
+            return found
+        text = arabic.fold_text(text)
     text = _WEEKDAY.sub("", text.strip())
     for pattern in _PATTERNS:
         match = pattern.match(text)
@@ -60,11 +95,23 @@ def parse_date(text: str | None) -> date | None:
 
 def find_date(text: str) -> date | None:
     """The first full date written anywhere in a short header line."""
+    if arabic.has_arabic(text):
+        return _arabic(text)
     for pattern in _PATTERNS[1:3]:
         match = pattern.search(text)
         if match:
             return _build(match.groupdict())
     return None
+
+
+def _arabic(text: str) -> date | None:
+    """A day, an Arabic month name and a year anywhere in the text."""
+    match = _ARABIC.search(arabic.fold_text(text))
+    if match is None:
+        return None
+    parts = match.groupdict()
+    month = _ARABIC_MONTHS[parts["month"]]
+    return _build({"year": parts["year"], "day": parts["day"], "month": str(month)})
 
 
 def _build(parts: dict[str, str]) -> date | None:
