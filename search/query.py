@@ -18,7 +18,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.searching import Searcher
 
-from search import facets, gazetteer, highlight, matchset
+from search import arabic, facets, gazetteer, highlight, matchset
 from search.compiler import Compiler, resolve_facet_values, stems, term_text
 from search.errors import NotFound
 from search.querylang import And, Node, Or, Word, parse
@@ -412,6 +412,17 @@ def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dic
     }
 
 
+def _completes(entity: gazetteer.Entity, wanted: str) -> bool:
+    """True when the folded prefix `wanted` begins the entity's name, or its Arabic name
+    (with or without the article: حل and الرق both complete)."""
+    if gazetteer.fold(entity.name).startswith(wanted):
+        return True
+    if not entity.arabic:
+        return False
+    arabic_name = gazetteer.fold(entity.arabic)
+    return arabic_name.startswith(wanted) or arabic.match_key(arabic_name).startswith(wanted)
+
+
 def suggest(view: View, text: str, size: int = 10) -> dict:
     """Completions for a search box: faction and place names, then title words."""
     wanted = gazetteer.fold(text.strip())
@@ -421,8 +432,11 @@ def suggest(view: View, text: str, size: int = 10) -> dict:
     for kind in ("faction", "place"):
         counter = view.totals(kind)
         for entity in gazetteer.load().entities[kind].values():
-            if gazetteer.fold(entity.name).startswith(wanted) and counter.get(entity.name):
-                out.append({"text": entity.name, "kind": kind, "count": counter[entity.name]})
+            if _completes(entity, wanted) and counter.get(entity.name):
+                item = {"text": entity.name, "kind": kind, "count": counter[entity.name]}
+                if entity.arabic:
+                    item["arabic"] = entity.arabic
+                out.append(item)
     out.sort(key=lambda s: (-s["count"], s["text"]))
     reader = view.searcher.reader()
     words = []

@@ -155,11 +155,11 @@ function renderHits(result) {
     const tags = [...(hit.tags.faction || []), ...(hit.tags.place || [])].slice(0, 8)
       .map((t) => el("li", { textContent: t }));
     const snippets = ((hit.highlights && hit.highlights.body) || []).map((fragment) => {
-      const p = el("p", { className: "snippet" });
+      const p = el("p", { className: "snippet", dir: "auto" }); // Arabic reads right to left
       setHTML(p, "… " + fragment.html + " …");
       return p;
     });
-    const item = el("li", { className: "hit" }, [el("h2", {}, [link]), el("p", { className: "meta", textContent: meta }),
+    const item = el("li", { className: "hit" }, [el("h2", { dir: "auto" }, [link]), el("p", { className: "meta", textContent: meta }),
       el("ul", { className: "tags", ariaLabel: "Factions and places" }, tags), ...snippets]);
     item.dataset.id = hit.id;
     return item;
