@@ -1,6 +1,16 @@
-"""A search result as text for a terminal: hits with highlighted snippets, then facets."""
+"""Output for a terminal: a progress bar for indexing, and a search result as text (hits with
+highlighted snippets, then facets)."""
 
 from __future__ import annotations
+
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from search.files import Problem
+
+if TYPE_CHECKING:
+    from search.index import Summary
 
 
 def _marked(fragment: dict, color: bool) -> str:
@@ -35,3 +45,42 @@ def render(result: dict, color: bool = False) -> str:
             f"did you mean: {result['suggestion']['q']} ({result['suggestion']['total']} hits)",
         ]
     return "\n".join(lines) + "\n"
+
+
+class Progress:
+    """A one-line progress bar on stderr, drawn only when stderr is a terminal, and the
+    problems met, one line each."""
+
+    def __init__(self, total_bytes: int, quiet: bool) -> None:
+        self.total = max(total_bytes, 1)
+        self.done_bytes = 0
+        self.quiet = quiet
+        self.shown = False
+        self.tty = sys.stderr.isatty() and not quiet
+        self.drawn = 0.0
+
+    def __call__(self, summary: Summary) -> None:
+        now = time.monotonic()
+        if not self.tty or now - self.drawn < 0.1:  # redraw at most ten times a second
+            return
+        self.drawn = now
+        share = min(self.done_bytes / self.total, 1.0)
+        bar = "#" * int(share * 30)
+        docs = summary.indexed + summary.replaced
+        sys.stderr.write(
+            f"\r[{bar:<30}] {share:4.0%} {docs} docs, {len(summary.skipped)} skipped, "
+            f"{summary.docs_per_second:.0f} docs/s "
+        )
+        sys.stderr.flush()
+        self.shown = True
+
+    def problem(self, problem: Problem) -> None:
+        if self.quiet:
+            return
+        self.clear()
+        print(f"{'skipped' if problem.skipped else 'warning'}: {problem}", file=sys.stderr)
+
+    def clear(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            self.shown = False
