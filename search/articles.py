@@ -184,6 +184,9 @@ def _read_header(raw: list[str], cleaned: list[str], start: int, fields: dict[st
     return index if seen_header else start
 
 
+_DATE_LINE = 60  # characters: a date line after the title, not a sentence with a date
+
+
 def _header_line(line: str, text: str, fields: dict[str, Any]) -> bool:
     if (match := _BY.match(line)) and _byline(match["who"]):
         fields["authors"] = _authors(match["who"])
@@ -195,6 +198,8 @@ def _header_line(line: str, text: str, fields: dict[str, Any]) -> bool:
         fields["original_date"] = find_date(clean(match["date"])) if match["date"] else None
     elif match := _LABELLED.match(line):
         fields[_LABEL_FIELDS[match["label"].lower()]] = _list_value(match["value"])
+    elif not fields.get("date") and len(text) <= _DATE_LINE and (day := parse_date(text)):
+        fields["date"] = day  # a line that is only a date: "الثلاثاء 11 تموز 2017"
     else:
         return False
     return True
