@@ -28,6 +28,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from search import gazetteer, limits, query, settings, whoosh_ext
+from search import suggest as suggestions
 from search.auth import reads
 from search.errors import BadParameter, IndexUnavailable, SearchError
 from search.generations import current_generation, index_root
@@ -116,7 +117,7 @@ async def suggest(request: Request) -> Json:
     if len(text) > 100:
         raise BadParameter("q is longer than 100 characters", "q")
     size = integer(params, "size", 10, 1, 50)
-    return Json(query.suggest(_service(request).view(), text, size))
+    return Json(suggestions.suggest(_service(request).view(), text, size))
 
 
 @reads

@@ -16,7 +16,7 @@ from whoosh import index as whoosh_index
 from search import settings
 from search.errors import IndexUnavailable
 from search.generations import IndexNotFoundError, current_generation, open_live
-from search.query import View
+from search.view import View
 
 REFRESH_SECONDS = 0.5
 

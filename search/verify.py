@@ -15,9 +15,9 @@ from whoosh.searching import Searcher
 from search import gazetteer
 from search.generations import POINTER, IndexNotFoundError, index_root, live_generation
 from search.maintenance import MissingSegment, toc_files
-from search.query import View, build, docnums
 from search.query import search as run_search
 from search.request import parse_request
+from search.view import View, build, docnums
 from search.whoosh_ext import latest_generation
 
 SAMPLE_SEARCHES = 5
@@ -32,17 +32,20 @@ def check(
     Looks at CURRENT and the generation it names, the table of contents and the segment files
     it names, opens the index, reads every stored document (counted against doc_count; each
     needs an id and a title; ids unique and found by the id index), with `postings` reads
-    every term's postings and every column (about a second per 1,000 documents: most damage
-    inside a segment shows only there), and runs `samples` searches for a word of a title
+    every term's postings and every column (the slow part: most damage inside a segment
+    shows only there), and runs `samples` searches for a word of a title
     through the search pipeline, each of which must find its document.
     Never raises: damage of any kind is reported as a problem."""
     root = index_root(root)
-    problems: list[str] = []
-    try:
-        _check(root, problems, samples, postings)
-    except Exception as error:  # damaged files fail in ways no list can foresee
-        problems.append(f"the index cannot be read: {_describe(error)}")
-    return problems
+    found: list[str] = []
+    for _ in range(3):
+        state = _state(root)
+        found = _look(root, samples, postings)
+        # a commit or a rebuild meanwhile may remove the files of the state the check began
+        # with, which is no damage: look again
+        if not found or _state(root) == state:
+            break
+    return found
 
 
 def _describe(error: BaseException) -> str:
@@ -56,19 +59,14 @@ def _term(text: bytes | str) -> str:
     return repr(text[:40])
 
 
-def _check(root: Path, problems: list[str], samples: int, postings: bool) -> None:
-    """Check, and check again when the index changed meanwhile: a commit or a rebuild may
-    remove the files of the state the check began with, which is no damage."""
-    for attempt in range(3):
-        state = _state(root)
-        found: list[str] = []
-        try:
-            _check_once(root, found, samples, postings)
-        except Exception as error:  # damaged files fail in ways no list can foresee
-            found.append(f"the index cannot be read: {_describe(error)}")
-        if not found or attempt == 2 or _state(root) == state:
-            problems += found
-            return
+def _look(root: Path, samples: int, postings: bool) -> list[str]:
+    """The problems of one look at the index."""
+    problems: list[str] = []
+    try:
+        _check_once(root, problems, samples, postings)
+    except Exception as error:  # damaged files fail in ways no list can foresee
+        problems.append(f"the index cannot be read: {_describe(error)}")
+    return problems
 
 
 def _state(root: Path) -> tuple[str, int] | None:

@@ -8,11 +8,13 @@ import pytest
 from search import highlight, matchset
 from search.articles import Article
 from search.index import apply
-from search.query import _closest_word, build, positive_terms, search
+from search.query import positive_terms, search
 from search.request import parse_request
 from search.schema import Change, to_document
 from search.service import Service
+from search.suggest import _closest_word
 from search.tagging import tag
+from search.view import build
 from tests.live import InProcess
 from tests.test_writes import AUTH, KEY
 

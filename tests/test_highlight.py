@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from search import generations, index
 from search.articles import Article
 from search.highlight import Fragment, fragments, match_ranges, whole
-from search.query import View, search
+from search.query import search
 from search.request import SearchRequest
+from search.view import View
 from tests.properties import WITH_INDEX
 
 RAQQA = {"place:raqqa"}

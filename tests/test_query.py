@@ -2,8 +2,9 @@
 
 from search.articles import Article
 from search.index import write
-from search.query import similar, suggest
+from search.query import similar
 from search.service import Service
+from search.suggest import suggest
 
 
 def test_similar_and_suggest_on_articles_without_body(tmp_path):
