@@ -222,19 +222,13 @@ class Matcher:
                 else:
                     stack.append(value)
 
-    def find(
-        self, text: str, spans: list[tuple[int, int]], keys: list[str], relaxed: bool = False
-    ) -> list[Mention]:
-        """Mentions in `text`, given its word spans and their folded forms. `relaxed` (for
-        queries) lets acronyms of three letters or more match in any case."""
-        by_kind = self.find_kinds(text, spans, keys, relaxed)
-        return sorted((m for found in by_kind.values() for m in found), key=lambda m: m.start)
-
     def find_kinds(
         self, text: str, spans, keys: list[str], relaxed: bool = False, kinds=None
     ) -> dict[str, list[Mention]]:
-        """Mentions of each kind (all the trie holds, or `kinds`), leftmost-longest within a
-        kind; kinds may overlap. One walk of the trie per word serves every kind."""
+        """Mentions in `text`, given its word spans and their folded forms, of each kind (all
+        the trie holds, or `kinds`), leftmost-longest within a kind; kinds may overlap. One walk
+        of the trie per word serves every kind. `relaxed` (for queries) lets acronyms of three
+        letters or more match in any case."""
         found: dict[str, list[Mention]] = {kind: [] for kind in kinds or ()}
         resume: dict[str, int] = {}  # kind -> first word a mention of it may start at
         root, count = self._root, len(keys)
