@@ -1,9 +1,9 @@
 """Every document a query matches, as a set: posting lists read a block at a time and
 combined with set operations, which run in C.
 
-Whoosh's `docs_for_query` walks its matcher tree one document at a time in Python: at
-100,000 articles a query matching most of them spends tens of milliseconds there before any
-counting starts. Terms, AND, OR, NOT and everything-queries are computed here; any other
+Whoosh's `docs_for_query` walks its matcher tree one document at a time in Python: on a
+large index, a query matching most of it spends much of its time there before any counting
+starts. Terms, AND, OR, NOT and everything-queries are computed here; any other
 query (phrases, date ranges) is asked of Whoosh, so the answer is always Whoosh's answer.
 """
 

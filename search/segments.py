@@ -2,9 +2,9 @@
 each into its own Whoosh segment, and one commit lists all the segments.
 
 Whoosh's own multiprocessing writer analyses in parallel but merges every sub-segment in
-the parent, serially (1.15x on 2 cores); here nothing is merged, the segments go into the
-table of contents as they are (one per worker; `search optimize` merges them if wanted, and
-Whoosh's merge policy leaves segments this large alone).
+the parent, serially, which leaves little of the gain; here nothing is merged, the segments
+go into the table of contents as they are (one per worker; `search optimize` merges them if
+wanted, and Whoosh's merge policy leaves segments this large alone).
 Parsing stays in the parent, in input order, so problems and duplicate ids are reported as
 in a serial run. Batches go to the workers in turn, so a build is deterministic: the same
 input gives the same segments and document numbers.

@@ -2,7 +2,7 @@
 
 uvicorn binds one socket in the supervisor and every worker accepts from it. asyncio
 accepts every waiting connection at once, so the first worker to wake took a whole burst:
-8 keep-alive clients all landed on one worker, and a second worker added 16% to the
+keep-alive clients all landed on one worker, and a second worker added little to the
 requests served instead of nearly doubling them. Here the supervisor's socket is bound with
 SO_REUSEPORT and never listens; each worker listens on a socket of its own bound to the
 same address, and the kernel hands each new connection to one of them by a hash of its
@@ -10,7 +10,7 @@ addresses.
 
 The sockets are also made with IPPROTO_TCP: uvicorn's are made with protocol 0, so asyncio
 never set TCP_NODELAY on their connections and every keep-alive request after the first
-waited ~40 ms for a delayed ACK (uvicorn issue #3149).
+waited for a delayed ACK (uvicorn issue #3149).
 """
 
 from __future__ import annotations

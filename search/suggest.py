@@ -67,8 +67,7 @@ def suggestion(view: View, request: SearchRequest) -> dict | None:
 def _closest_word(reader, word: str) -> str | None:
     """The index word within two edits of `word`, most frequent first, as Whoosh's
     corrector ranks them. Asked of each segment: Whoosh's multi-segment reader has no
-    automaton and measures the distance to every word of the lexicon (a second per query
-    at 10,000 articles in two segments)."""
+    automaton and measures the distance to every word of the lexicon."""
     found = set()
     for leaf, _ in reader.leaf_readers():
         found.update(leaf.terms_within("body", word, 2))
