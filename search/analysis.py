@@ -1,4 +1,5 @@
-"""Whoosh analyzers: word tokens, lowercased, folded and Snowball-stemmed, plus entity tokens.
+"""Whoosh analyzers: word tokens (split with a regular expression, gazetteer.word_spans),
+lowercased, folded and stemmed by nltk's stemmers, plus entity tokens.
 
 At every gazetteer mention the tokenizer adds an entity token (`faction:islamic-state`,
 `place:raqqa`, `country:syria`) at the position of the mention's first word, spanning the
@@ -6,7 +7,7 @@ characters actually written. A search for the entity token finds every spelling,
 highlight of it marks the words in the text. Entity tokens skip the later filters.
 
 Whoosh pickles the schema, and these classes with it: keep them importable at this path.
-Nothing here touches the network (the Snowball stemmer needs no nltk data).
+Nothing here touches the network (nltk's Snowball and ISRI stemmers need no nltk data).
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ ENTITY_KINDS = ("faction", "place", "country", "operation")
 
 
 class ArticleTokenizer(Tokenizer):
-    """Word tokens from the nltk regexp tokeniser; entity tokens too unless `entities` is False
-    or the analyzer runs in query mode (query parsing maps aliases to entities itself)."""
+    """Word tokens where gazetteer.word_spans' regular expression finds words (the tagger's
+    words: runs of letters and digits, Arabic marks inside a word included); entity tokens
+    too unless `entities` is False or the analyzer runs in query mode (query parsing maps
+    aliases to entities itself)."""
 
     def __init__(self, entities: bool = True) -> None:
         self.entities = entities
@@ -160,7 +163,7 @@ class StemFilter(Filter):
 
 class ArticleAnalyzer(Analyzer):
     """ArticleTokenizer | LowercaseFilter | StemFilter in one loop: the same tokens, without
-    two generator layers per token (a fifth of the time of indexing a body). `no_morph`
+    two generator layers per token (a large share of the time of indexing a body). `no_morph`
     (Whoosh's spelling pass) skips stemming; a `words` set collects the unstemmed token
     texts as a side effect, so the spelling words come out of the indexing pass itself."""
 
@@ -201,7 +204,7 @@ class ArticleText(TEXT):
 
     Whoosh re-analyses every value for its spelling words and adds a posting per word per
     document, all at document 0: the lexicon only says that a word occurs. Repeats change
-    nothing but cost a third of commit time. `reset()` starts the set of words already
+    nothing but cost a large share of commit time. `reset()` starts the set of words already
     given, and must be called for each new writer (see index.new_writer)."""
 
     def reset(self) -> None:
