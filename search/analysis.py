@@ -138,7 +138,7 @@ class StemFilter(Filter):
         return {"language": self.language, "cachesize": self.cachesize}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(**state)
+        StemFilter.__init__(self, **state)
 
     def stem(self, word: str) -> str:
         stem = self._cache.get(word)

@@ -229,7 +229,7 @@ def create_app(root: Path | str | None = None, cors_origins: list[str] | None = 
     limits.current()  # read once, here at the start, for every request of this process
     gazetteer.load()  # the data is read once, before the first request or write needs it
     if cors_origins is None:
-        raw = settings.get("cors_origins")
+        raw = settings.text("cors_origins") or ""
         cors_origins = [o.strip() for o in raw.split(",") if o.strip()]
     cors = Middleware(
         CORSMiddleware,

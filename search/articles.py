@@ -9,11 +9,11 @@ Shapes of text file:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -33,12 +33,12 @@ class Article:
     id: str
     title: str
     body: str
-    date: date | None = None
+    date: dt.date | None = None
     source: str | None = None
     authors: tuple[str, ...] = ()
     url: str | None = None
     original_source: str | None = None
-    original_date: date | None = None
+    original_date: dt.date | None = None
     regions: tuple[str, ...] = ()
     themes: tuple[str, ...] = ()
     reports: tuple[str, ...] = ()
@@ -308,7 +308,7 @@ def _texts(value: Any, name: str) -> tuple[str, ...]:
     raise ArticleError(f"field {name!r} must be text or a list of text, not {type(value).__name__}")
 
 
-def _date(value: Any, warnings: list[str]) -> date | None:
+def _date(value: Any, warnings: list[str]) -> dt.date | None:
     text = _text(value, "date")
     if text is None:
         return None

@@ -137,9 +137,9 @@ def run_serve(args: argparse.Namespace) -> int:
     uvicorn.run(
         "search.server:create_app",
         factory=True,
-        host=settings.get("host"),
-        port=settings.get("port"),
-        workers=settings.get("workers"),
+        host=str(settings.get("host")),
+        port=settings.integer("port"),
+        workers=settings.integer("workers"),
         log_level="warning",
         log_config=logs.uvicorn_log_config(settings.text("log_format") or "plain"),
     )

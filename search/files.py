@@ -33,10 +33,15 @@ STREAMED = JSON_SUFFIXES | JSONL_SUFFIXES | CSV_SUFFIXES  # many articles: no on
 MAX_TEXT_BYTES = 10 * 1024 * 1024  # one article file; larger is not an article
 MAX_ID_LENGTH = 256
 csv.field_size_limit(MAX_TEXT_BYTES)
-# The five bytes Windows-1252 leaves undefined decode as their Latin-1 code points.
-codecs.register_error(
-    "latin-1-bytes", lambda e: (e.object[e.start : e.end].decode("latin-1"), e.end)
-)
+
+
+def _latin1_bytes(error: UnicodeError) -> tuple[str, int]:
+    """The five bytes Windows-1252 leaves undefined decode as their Latin-1 code points."""
+    assert isinstance(error, UnicodeDecodeError)
+    return error.object[error.start : error.end].decode("latin-1"), error.end
+
+
+codecs.register_error("latin-1-bytes", _latin1_bytes)
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,8 @@ def read_paths(
     total = sum(_size(f) for f in files)
 
     def stream() -> Iterator[Item]:
-        for problem in problems:
-            yield Item(None, problem, 0)
+        for met in problems:
+            yield Item(None, met, 0)
         done = 0
         for path in files:
             for article, problem, offset in read_file(path, columns):
@@ -211,8 +216,10 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
     out = dict(pairs)
     if len(out) != len(pairs):
         seen: set[str] = set()
-        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
-        raise _DuplicateKey(f"invalid JSON: key {twice[:40]!r} appears twice in one object")
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(f"invalid JSON: key {key[:40]!r} appears twice in one object")
+            seen.add(key)
     return out
 
 

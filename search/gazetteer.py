@@ -172,18 +172,18 @@ class Matcher:
     ) -> None:
         self._root: dict = {}
         listed, names = [], []
-        for alias, entity in aliases:
+        for written, entity in aliases:
             # A possessive written in an alias is left to the walk ("Assad's regime" is
             # stored as "Assad regime"; `Assads regime` is a made form).
             words = [
-                alias[s:e]
-                for s, e in word_spans(alias)
-                if not (alias[s:e] == "s" and alias[s - 1 : s] in ("'", "\u2019"))
+                written[s:e]
+                for s, e in word_spans(written)
+                if not (written[s:e] == "s" and written[s - 1 : s] in ("'", "\u2019"))
             ]
             if words:
-                exact = tuple(words) if not any(c.islower() for c in alias) else None
+                exact = tuple(words) if not any(c.islower() for c in written) else None
                 keys = tuple(_match_key(fold(w)) for w in words)
-                listed.append(_Alias(keys, exact, entity, alias.rstrip().endswith(".")))
+                listed.append(_Alias(keys, exact, entity, written.rstrip().endswith(".")))
                 names.append(tuple(w[:1].isupper() for w in words))
         # A made form never takes the place of an acronym (`ISISs` must not make `Isis`).
         acronyms = {alias.keys for alias in listed if alias.exact is not None}

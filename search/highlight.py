@@ -55,7 +55,9 @@ def match_ranges(text: str, terms: set[str]) -> list[tuple[int, int]]:
     )
 
 
-def stored_ranges(reader, field: str, terms: set[str], docnums: list[int]) -> dict[int, list]:
+def stored_ranges(
+    reader, field: str, terms: set[str], docnums: list[int]
+) -> dict[int, list] | None:
     """docnum -> merged character ranges of `terms` in `field`, read from the postings'
     stored spans: one posting cursor per term walks the (few) documents in order. None when
     the field keeps no spans (an index built before they were stored)."""

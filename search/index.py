@@ -26,6 +26,7 @@ from search.analysis import fresh_spelling
 from search.articles import Article
 from search.files import Problem
 from search.generations import (
+    built_generation,
     current_generation,
     index_root,
     live_generation,
@@ -132,6 +133,7 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
         folder = new_generation(root)
         ix = whoosh_index.create_in(str(folder), ArticleSchema())
     else:
+        assert live is not None  # not fresh
         folder = live
         ix = whoosh_index.open_dir(str(live))
     seen: dict[str, Article] = {}
@@ -168,7 +170,7 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
                 time.sleep(0.05)  # let a waiting writer (the server) take the lock
                 lock.acquire()
                 if live_generation(root) != folder:  # a rebuild replaced the index meanwhile
-                    folder = live_generation(root)
+                    folder = built_generation(root)
                     ix = whoosh_index.open_dir(str(folder))
                 writer = new_writer(ix, limitmb=limitmb)
                 pending, chunk_started = 0, time.monotonic()

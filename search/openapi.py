@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from search import __version__, limits
 from search.articles import RECORD_KEYS
@@ -22,7 +23,7 @@ _STRING = {"type": "string"}
 _INT = {"type": "integer"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 
-ERROR = {
+ERROR: dict[str, Any] = {
     "type": "object",
     "required": ["error"],
     "properties": {
@@ -49,7 +50,7 @@ FRAGMENT = {
         "ranges": {"type": "array", "items": {"type": "array", "items": _INT}},
     },
 }
-FACET = {
+FACET: dict[str, Any] = {
     "type": "object",
     "required": ["values", "truncated"],
     "properties": {
@@ -171,7 +172,7 @@ WRITE_ERRORS = (400, 401, 403, 413, 415, 503)
 
 
 def _param(name: str, help_text: str, schema: dict, where: str = "query") -> dict:
-    out = {"name": name, "in": where, "description": help_text, "schema": schema}
+    out: dict[str, Any] = {"name": name, "in": where, "description": help_text, "schema": schema}
     if where == "path":
         out["required"] = True
     return out

@@ -148,7 +148,7 @@ def _read_word(text: str, i: int) -> tuple[_Token, int]:
     return _Token("word", stem, start, prefix), i
 
 
-def _flat(nodes: list[Node], kind: type) -> tuple[Node, ...]:
+def _flat(nodes: list[Node], kind: type[And] | type[Or]) -> tuple[Node, ...]:
     """`a OR (b OR c)` is `a OR b OR c`: one canonical tree for one meaning."""
     return tuple(n for node in nodes for n in (node.nodes if isinstance(node, kind) else (node,)))
 
@@ -163,6 +163,11 @@ class _Parser:
 
     def peek(self) -> _Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def next_kind(self) -> str | None:
+        """The kind of the next token; None at the end."""
+        token = self.peek()
+        return token.kind if token is not None else None
 
     def take(self) -> _Token:
         token = self.tokens[self.pos]
@@ -186,17 +191,17 @@ class _Parser:
         nodes = [self.and_expr(depth, field)]
         while (token := self.peek()) is not None and token.kind == "or":
             self.take()
-            if self.peek() is None or self.peek().kind in ("rparen", "or", "and"):
+            if self.next_kind() in (None, "rparen", "or", "and"):
                 raise self.error("OR needs a term after it", token)
             nodes.append(self.and_expr(depth, field))
         return nodes[0] if len(nodes) == 1 else Or(_flat(nodes, Or))
 
     def and_expr(self, depth: int, field: str | None) -> Node:
-        nodes = []
+        nodes: list[Node] = []
         while (token := self.peek()) is not None and token.kind not in ("rparen", "or"):
             if token.kind == "and":
                 self.take()
-                if not nodes or self.peek() is None or self.peek().kind in ("rparen", "or", "and"):
+                if not nodes or self.next_kind() in (None, "rparen", "or", "and"):
                     raise self.error("AND needs a term on each side", token)
                 continue
             nodes.append(self.unary(depth, field))
@@ -209,9 +214,10 @@ class _Parser:
 
     def unary(self, depth: int, field: str | None) -> Node:
         token = self.peek()
+        assert token is not None  # the caller looked
         if token.kind in ("not", "minus"):
             self.take()
-            if self.peek() is None or self.peek().kind in ("rparen", "or", "and"):
+            if self.next_kind() in (None, "rparen", "or", "and"):
                 raise self.error(f"{token.text} needs a term after it", token)
             self.check_depth(depth + 1, token)
             return Not(self.unary(depth + 1, field))
@@ -221,12 +227,12 @@ class _Parser:
         token = self.take()
         if token.kind == "lparen":
             self.check_depth(depth + 1, token)
-            if self.peek() is None:
+            if self.next_kind() is None:
                 raise self.error("unclosed '('", token)
-            if self.peek().kind == "rparen":
+            if self.next_kind() == "rparen":
                 raise self.error("empty parentheses", token)
             node = self.or_expr(depth + 1, field)
-            if self.peek() is None or self.peek().kind != "rparen":
+            if self.next_kind() != "rparen":
                 raise self.error("unclosed '('", token)
             self.take()
             return node

@@ -28,7 +28,9 @@ def context(found: dict[str, Mentions]) -> str | None:
     counts: Counter[str] = Counter()
     for mentions in found.values():
         counts.update(m.entity.name for m in mentions.country)
-        counts.update(m.entity.country for m in mentions.place if not m.candidates)
+        counts.update(
+            m.entity.country for m in mentions.place if m.entity.country and not m.candidates
+        )
     syria, iraq = counts["Syria"], counts["Iraq"]
     if not (syria or iraq):
         return None

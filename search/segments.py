@@ -17,6 +17,7 @@ import os
 import queue
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 from whoosh import index as whoosh_index
 
@@ -42,7 +43,7 @@ class ParallelBuild:
         self.pending: list[Article] = []
         self.workers: list = []
         self.inboxes: list = []
-        self.results = None
+        self.results: Any = None  # a multiprocessing queue, once the workers start
         self.turn = 0
         self.batch: list[Article] = []
 
@@ -67,8 +68,7 @@ class ParallelBuild:
         for number in range(self.jobs):
             inbox = context.Queue(maxsize=4)  # bounded: the parent cannot run far ahead
             args = (self.folder, inbox, self.results, number, self.limitmb, self.to_document)
-            args += (os.getpid(),)
-            worker = context.Process(target=_work, args=args, daemon=True)
+            worker = context.Process(target=_work, args=(*args, os.getpid()), daemon=True)
             worker.start()
             self.workers.append(worker)
             self.inboxes.append(inbox)

@@ -46,6 +46,7 @@ class Service:
             if self._view is None or now - self._checked >= REFRESH_SECONDS:
                 self._checked = now
                 self._refresh()
+            assert self._view is not None  # _refresh raises when it has none
             return self._view
 
     def changed(self) -> None:
@@ -58,11 +59,13 @@ class Service:
             generation = current_generation(self.root)
             if generation != self._generation or self._index is None:
                 index, generation = open_live(self.root)
-                self._replace(index, View(index.searcher(), settings.get("cache_size")), generation)
+                self._replace(
+                    index, View(index.searcher(), settings.integer("cache_size")), generation
+                )
             elif not self._view.searcher.up_to_date():
                 self._replace(
                     self._index,
-                    View(self._index.searcher(), settings.get("cache_size")),
+                    View(self._index.searcher(), settings.integer("cache_size")),
                     generation,
                 )
         except (IndexNotFoundError, OSError, ValueError, whoosh_index.IndexError) as error:

@@ -44,8 +44,8 @@ def share_port() -> None:
         shared.set_inheritable(True)
         return shared
 
-    bind_socket.shared = True
-    Config.bind_socket = bind_socket
+    bind_socket.shared = True  # type: ignore[attr-defined]
+    Config.bind_socket = bind_socket  # type: ignore[method-assign]
 
 
 def listen_apart() -> None:
@@ -62,8 +62,8 @@ def listen_apart() -> None:
             sockets = [_own(sock) for sock in sockets]
         return await startup(self, sockets)
 
-    own_startup.apart = True
-    Server.startup = own_startup
+    own_startup.apart = True  # type: ignore[attr-defined]
+    Server.startup = own_startup  # type: ignore[method-assign]
 
 
 def _own(sock: socket.socket) -> socket.socket:

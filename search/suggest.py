@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from functools import cache
+from typing import Any
 
 from search import arabic, gazetteer
 from search.compiler import stems, term_text
@@ -16,7 +17,7 @@ from search.view import View, build, docnums
 def _alias_words() -> dict[str, str]:
     """folded alias -> the canonical name to suggest (`mosol` is close to `mosul` -> Mosul)."""
     gaz = gazetteer.load()
-    out = {}
+    out: dict[str, str] = {}
     for kind in ("faction", "place"):
         for alias in gaz.matchers[kind].aliases():
             if alias.exact is None:
@@ -45,12 +46,9 @@ def suggestion(view: View, request: SearchRequest) -> dict | None:
             continue
         folded = gazetteer.fold(word.text)
         close = difflib.get_close_matches(folded, _alias_words(), n=1, cutoff=0.8)
-        if close:
-            better = _alias_words()[close[0]]
-        else:
-            better = _closest_word(reader, folded)
-            if better is None:
-                continue
+        better: str | None = _alias_words()[close[0]] if close else _closest_word(reader, folded)
+        if better is None:
+            continue
         text = text[: word.start] + better + text[word.start + len(word.text) :]
         changed = True
     if not changed:
@@ -91,7 +89,7 @@ def _completes(entity: gazetteer.Entity, wanted: str) -> bool:
 def suggest(view: View, text: str, size: int = 10) -> dict:
     """Completions for a search box: faction and place names, then title words."""
     wanted = gazetteer.fold(text.strip())
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     if not wanted:
         return {"q": text, "suggestions": []}
     for kind in ("faction", "place"):
@@ -104,7 +102,7 @@ def suggest(view: View, text: str, size: int = 10) -> dict:
                 out.append(item)
     out.sort(key=lambda s: (-s["count"], s["text"]))
     reader = view.searcher.reader()
-    words = []
+    words: list[dict[str, Any]] = []
     for term in reader.expand_prefix("spell_title", wanted):
         word = term_text(term)
         if ":" not in word:

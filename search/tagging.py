@@ -107,6 +107,8 @@ class Tagged:
 class Annotated(str):
     """Text with its resolved mentions (`mentions`, None when not tagged)."""
 
+    mentions: gazetteer.Mentions | None
+
     def __new__(cls, text: str, mentions: gazetteer.Mentions | None) -> Annotated:
         value = super().__new__(cls, text)
         value.mentions = mentions

@@ -32,7 +32,7 @@ class Updater:
     def __init__(self, root: Path, on_commit: Callable[[], None] = lambda: None) -> None:
         self.root = root
         self.on_commit = on_commit
-        self.limit = settings.get("write_queue")
+        self.limit = settings.integer("write_queue")
         self._queue: list[tuple[list[Change], Future]] = []
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None

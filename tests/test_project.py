@@ -65,3 +65,12 @@ def test_the_query_language_loads_no_writer(module):
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_types():
+    """mypy checks search/ with the settings in pyproject.toml (the README's test command, and
+    so CI, runs it here)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
