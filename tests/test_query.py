@@ -1,4 +1,4 @@
-"""query.py on small in-process indexes: the reads that the API tests do not reach."""
+"""query.py and suggest.py on small in-process indexes: the reads the API tests do not reach."""
 
 from search.articles import Article
 from search.index import write

@@ -1,6 +1,6 @@
-"""The table of contents of a generation folder (for search.archive: optimize, snapshot,
-check). Whoosh names TOC files and finds the latest one with private class methods of
-`TOC`, and lists an index's segments with the private `Index._segments()`."""
+"""The table of contents of a generation folder (for search.maintenance: optimize, snapshot;
+search.verify: check). Whoosh names TOC files and finds the latest one with private class
+methods of `TOC`, and lists an index's segments with the private `Index._segments()`."""
 
 from __future__ import annotations
 
