@@ -181,7 +181,10 @@ class Matcher:
                 if not (written[s:e] == "s" and written[s - 1 : s] in ("'", "\u2019"))
             ]
             if words:
-                exact = tuple(words) if not any(c.islower() for c in written) else None
+                # An acronym (cased letters, none lower case) matches as written; a name in a
+                # script without case (Arabic) is no acronym.
+                upper = any(c.isupper() for c in written)
+                exact = tuple(words) if upper and not any(c.islower() for c in written) else None
                 keys = tuple(_match_key(fold(w)) for w in words)
                 listed.append(_Alias(keys, exact, entity, written.rstrip().endswith(".")))
                 names.append(tuple(w[:1].isupper() for w in words))
