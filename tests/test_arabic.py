@@ -245,3 +245,10 @@ def test_an_arabic_article_file_parses_like_the_others():
     assert article.title == "غارات روسية على حلب"  # the right-to-left mark is gone
     assert str(article.date) == "2017-07-11"
     assert article.body == "قصفت الطائرات الروسية أحياء في مدينة حلب."  # boilerplate dropped
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("حلبب", "Aleppo"), ("الغاراتت", "الغارات")])
+def test_did_you_mean_reads_arabic(client, typed, meant):
+    answer = client.get("/search", params={"q": typed}).json()
+    assert answer["total"] == 0
+    assert answer["suggestion"]["q"] == meant and answer["suggestion"]["total"] > 0
