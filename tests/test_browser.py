@@ -58,6 +58,14 @@ XSS_SCRIPT = "<script>window.pwned=2</script>"
 SCREENSHOT = ROOT / "docs" / "screenshot-results.png"
 
 
+# An Arabic article about a town the seeds do not name, found by its English name too.
+ARABIC = {
+    "id": "ar-khan-shaykhun",
+    "title": "غارات على خان شيخون في ريف إدلب",
+    "body": "قصفت الطائرات الحربية مدينة خان شَيخون في ريف إدلب الجنوبي صباح الثلاثاء.",
+    "date": "2017-04-04",
+}
+
 # ---------------------------------------------------------------- fixtures
 
 
@@ -79,8 +87,20 @@ def probed(tmp_path_factory, seeds_index):
             }
         )
     )
+    arabic = probe.with_name("arabic.json")
+    arabic.write_text(json.dumps(ARABIC, ensure_ascii=False), encoding="utf-8")
     subprocess.run(
-        [sys.executable, "-m", "search", "index", str(probe), "--index", str(folder), "-q"],
+        [
+            sys.executable,
+            "-m",
+            "search",
+            "index",
+            str(probe),
+            str(arabic),
+            "--index",
+            str(folder),
+            "-q",
+        ],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -404,6 +424,21 @@ def test_article_text_is_never_html(page, probed):
     assert page.execute_script(injected) == {"imgs": 0, "scripts": 0}
     time.sleep(0.3)  # an injected onerror would fire asynchronously
     assert page.execute_script("return typeof window.pwned") == "undefined"
+
+
+@pytest.mark.parametrize("q", ["خان شيخون", "Khan Sheikhoun"])
+def test_an_arabic_article_reads_right_to_left_in_either_script(page, q):
+    type_query(page, q)
+    wait_hits(page, 1, f"{q} finds the Arabic article")
+    hit = hits(page)[0]
+    assert hit.get_attribute("data-id") == ARABIC["id"]
+    direction = "return getComputedStyle(arguments[0]).direction;"
+    title = hit.find_element(By.CSS_SELECTOR, "h2")
+    snippet = hit.find_element(By.CSS_SELECTOR, ".snippet")
+    assert page.execute_script(direction, title) == "rtl"
+    assert page.execute_script(direction, snippet) == "rtl"
+    marks = [m.get_attribute("textContent") for m in snippet.find_elements(By.TAG_NAME, "mark")]
+    assert marks == ["خان شَيخون"], marks  # the words as written, their mark included
 
 
 def test_keyboard_search_and_suggestions(page):
