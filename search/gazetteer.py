@@ -236,11 +236,11 @@ class Matcher:
         resume: dict[str, int] = {}  # kind -> first word a mention of it may start at
         root, count = self._root, len(keys)
         written = keys
-        if any(arabic.is_arabic(key) for key in keys):
+        if arabic.has_arabic(text):
             keys = [_match_key(key) for key in keys]
         for index in range(count):
             node = root.get(keys[index])
-            if node is None and arabic.is_arabic(written[index]):
+            if node is None and written is not keys and arabic.is_arabic(written[index]):
                 node = _clitic_node(root, written[index])  # بحلب, والرقة, للنظام
             if node is None:
                 continue
