@@ -40,7 +40,9 @@ INFLECTED = frozenset(
 # Runs of letters and digits. Plain `re`, not nltk's RegexpTokenizer: nltk 3.9 wraps every
 # pattern in a wall-clock timeout check that tripled the time of tokenising a body, and this
 # pattern is linear anyway.
-_WORDS = re.compile(rf"(?:[^\W_]|[{arabic.WORD_MARKS}])+")  # Arabic marks inside a word
+# Runs of letters and digits; Arabic marks inside a word keep it whole (حَلَب). Unrolled, so a
+# word without marks is one run of a single character class.
+_WORDS = re.compile(rf"[^\W_]+(?:[{arabic.WORD_MARKS}]+[^\W_]*)*")
 _GAP = re.compile(r"[\s\-'\u2019\u2013\u2014.]{1,3}")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _MARKS = (
