@@ -209,7 +209,12 @@ def test_facet_route(app):
 
 def test_suggest(app):
     body = get(app, "/suggest", q="raq").json()
-    assert body["suggestions"][0] == {"text": "Raqqa", "kind": "place", "count": 4}
+    assert body["suggestions"][0] == {
+        "text": "Raqqa",
+        "kind": "place",
+        "count": 4,
+        "arabic": "الرقة",
+    }
     assert get(app, "/suggest", q="").json()["suggestions"] == []
 
 

@@ -18,7 +18,12 @@ def test_similar_and_suggest_on_articles_without_body(tmp_path):
     )
     view = Service(tmp_path).view()
     assert [hit["id"] for hit in similar(view, "a")["hits"]][:1] == ["b"]
-    assert suggest(view, "raq")["suggestions"][0] == {"text": "Raqqa", "kind": "place", "count": 2}
+    assert suggest(view, "raq")["suggestions"][0] == {
+        "text": "Raqqa",
+        "kind": "place",
+        "count": 2,
+        "arabic": "الرقة",
+    }
 
 
 def test_suggest_counts_only_live_documents(tmp_path):
