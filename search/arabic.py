@@ -77,13 +77,17 @@ def match_key(key: str) -> str:
     return key
 
 
-def clitic_forms(key: str) -> list[str]:
+def clitic_forms(key: str, keep: frozenset[str] = frozenset()) -> list[str]:
     """The folded word without the clitics in front of it, shortest cut first, each without
-    its article too (`match_key`): بالرقه -> [الرقه -> رقه, ...]."""
-    out = []
+    its article too (`match_key`): بالرقه -> [الرقه -> رقه, ...]. A word in `keep` keeps its
+    article, with or without clitics (القطر, بالقطر)."""
+    out: list[str] = []
     for prefix in _PREFIXES:
         if key.startswith(prefix) and len(key) - len(prefix) >= MIN_STEM:
-            rest = match_key(key[len(prefix) :])
+            rest = key[len(prefix) :]
+            if _ARTICLE + rest in keep or rest in keep:
+                continue
+            rest = match_key(rest)
             if rest not in out:
                 out.append(rest)
     return out

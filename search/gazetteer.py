@@ -302,13 +302,21 @@ class Matcher:
 
 
 def _match_key(key: str) -> str:
-    """The key the trie holds a folded word under (Arabic: without its article)."""
-    return arabic.match_key(key) if arabic.is_arabic(key) else key
+    """The key the trie holds a folded word under (Arabic: without its article, but for the
+    words of matching.toml's arabic_keep_article)."""
+    if not arabic.is_arabic(key) or key in _keep_article():
+        return key
+    return arabic.match_key(key)
+
+
+@cache
+def _keep_article() -> frozenset[str]:
+    return frozenset(fold(w) for w in _read("matching.toml").get("arabic_keep_article", []))
 
 
 def _clitic_node(root: dict, key: str) -> dict | None:
     """The trie node of an Arabic word read without the clitics in front of it."""
-    for form in arabic.clitic_forms(key):
+    for form in arabic.clitic_forms(key, _keep_article()):
         node = root.get(form)
         if node is not None:
             return node
