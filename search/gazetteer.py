@@ -310,12 +310,20 @@ def _match_key(key: str) -> str:
 
 
 @cache
+def _whole_words() -> frozenset[str]:
+    return frozenset(fold(w) for w in _read("matching.toml").get("arabic_whole_words", []))
+
+
+@cache
 def _keep_article() -> frozenset[str]:
     return frozenset(fold(w) for w in _read("matching.toml").get("arabic_keep_article", []))
 
 
 def _clitic_node(root: dict, key: str) -> dict | None:
-    """The trie node of an Arabic word read without the clitics in front of it."""
+    """The trie node of an Arabic word read without the clitics in front of it (not for the
+    words of matching.toml's arabic_whole_words)."""
+    if key in _whole_words():
+        return None
     for form in arabic.clitic_forms(key, _keep_article()):
         node = root.get(form)
         if node is not None:

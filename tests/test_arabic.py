@@ -119,7 +119,16 @@ def test_clitics_are_seen_past_without_eating_a_name(text, place):
 
 
 @pytest.mark.parametrize(
-    "text", ["البابا فرنسيس", "قال الحلبي", "الحرب طويلة", "باب مفتوح", "في أرجاء القطر"]
+    "text",
+    [
+        "البابا فرنسيس",  # the pope, not al-Bab
+        "قال الحلبي",  # a surname, not Aleppo
+        "الحرب طويلة",
+        "باب مفتوح",
+        "في أرجاء القطر",  # "the country", not Qatar
+        "قدم ورقة عمل",  # "paper", not و + الرقة
+        "أعضاء الدوما الروس",  # the Duma, not Douma
+    ],
 )
 def test_words_that_are_not_names(text):
     found = gazetteer.find(text)
