@@ -7,136 +7,22 @@ gazetteer found, and make faction mentions that say which rule made them (`Menti
 
 from __future__ import annotations
 
-import re
-import tomllib
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from functools import cache
-from importlib import resources
+from dataclasses import replace
 
 from search import gazetteer
-from search.gazetteer import Entity, Mention
+from search.actor_rules import State, Text, rules
+from search.gazetteer import Mention
 
-# Between the words of one phrase: spaces, hyphens, apostrophes, a period after an
-# abbreviation, commas and slashes in a list of states ("Russian, Syrian and Iranian jets").
-_GAP = re.compile(r"[\s\-'\u2019\u2013\u2014.,/]{1,3}")
 _NEAR = 12  # words between a side word and the place that says which country it stands in
 _EXPLICIT = {"syria", "syrian", "assad", "damascus", "bashar"}  # words naming the Syrian state
-
-
-@dataclass(frozen=True)
-class State:
-    country: str
-    forces: Entity
-    air: Entity
-    led: Entity
-
-
-@dataclass(frozen=True)
-class Rules:
-    """actors.toml, compiled: phrase matchers and word sets."""
-
-    states: dict[str, State]  # country name -> its forces
-    modifiers: frozenset[str]
-    joiners: frozenset[str]
-    verbs: tuple[tuple[str, ...], ...]
-    helpers: frozenset[str]
-    attacks: frozenset[str]
-    reach: int
-    by: tuple[tuple[str, ...], ...]
-    not_before: tuple[tuple[str, ...], ...]
-    not_after: frozenset[str]
-    demonyms: frozenset[str]  # folded demonyms of every country
-    name_nouns: frozenset[tuple[str, ...]]  # the nouns a bare state name may take
-    coalition: Entity  # "the coalition" with a force noun
-    coalition_not_after: frozenset[str]
-    side_in_country: dict[tuple[str, str], Entity]  # (country, side) -> faction
-
-
-def _words(phrase: str) -> tuple[str, ...]:
-    return tuple(gazetteer.fold(phrase[s:e]) for s, e in gazetteer.word_spans(phrase))
-
-
-@cache
-def rules() -> Rules:
-    data = tomllib.loads((resources.files("search") / "data" / "actors.toml").read_text("utf-8"))
-    gaz = gazetteer.load()
-    factions = gaz.entities["faction"]
-    states = {}
-    for item in data["state"]:
-        forces = factions[item["forces"]]
-        air = factions[item.get("air", item["forces"])]
-        led = factions[item.get("led", item["forces"])]
-        states[item["country"]] = State(item["country"], forces, air, led)
-    nouns, government = data["nouns"], data["government"]
-    countries = tomllib.loads(
-        (resources.files("search") / "data" / "countries.toml").read_text("utf-8")
-    )["country"]
-    demonyms = {_words(d)[-1] for c in countries for d in c.get("demonyms", [])}
-    return Rules(
-        states=states,
-        modifiers=frozenset(nouns["modifiers"]),
-        joiners=frozenset(nouns["joiners"]),
-        verbs=tuple(_words(v) for v in nouns["verbs"]),
-        helpers=frozenset(nouns["helpers"]),
-        attacks=frozenset(nouns["attacks"]),
-        reach=int(nouns["reach"]),
-        by=tuple(_words(v) for v in nouns["by"]),
-        not_before=tuple(_words(v) for v in government["not_before"]),
-        not_after=frozenset(gazetteer.fold(w) for w in government["not_after"]),
-        demonyms=frozenset(demonyms),
-        name_nouns=frozenset(_words(n) for n in nouns["name_nouns"]),
-        coalition=factions[data["coalition"]["faction"]],
-        coalition_not_after=frozenset(gazetteer.fold(w) for w in data["coalition"]["not_after"]),
-        side_in_country={
-            (country, side): factions[faction]
-            for country, table in data.get("side_in_country", {}).items()
-            for side, faction in table.items()
-        },
-    )
-
-
-class _Text:
-    """One text's words, and the questions the rules ask about them."""
-
-    def __init__(self, text: str, mentions: gazetteer.Mentions) -> None:
-        self.text, self.spans, self.keys = text, mentions.spans, mentions.keys
-        self.starts = [s for s, _ in self.spans]
-
-    def last(self, mention: Mention) -> int:
-        """Index of the last word of a mention."""
-        return bisect_right(self.starts, mention.end - 1) - 1
-
-    def joined(self, word: int) -> bool:
-        """True when word `word` follows the word before it within one phrase."""
-        if word <= 0 or word >= len(self.spans):
-            return False
-        return bool(_GAP.fullmatch(self.text, self.spans[word - 1][1], self.spans[word][0]))
-
-    def at(self, word: int, phrase: tuple[str, ...]) -> bool:
-        """True when `phrase` is written from word `word` on, as one phrase."""
-        end = word + len(phrase)
-        return (
-            end <= len(self.keys)
-            and tuple(self.keys[word:end]) == phrase
-            and all(self.joined(w) for w in range(word + 1, end))
-        )
-
-    def after(self, word: int) -> int:
-        """The word after `word`, past a possessive `'s`."""
-        following = word + 1
-        if following < len(self.keys) and self.keys[following] == "s" and self.joined(following):
-            between = self.text[self.spans[word][1] : self.spans[following][0]]
-            if between in ("'", "\u2019"):
-                return following + 1
-        return following
 
 
 def find(text: str, mentions: gazetteer.Mentions, context: str | None) -> list[Mention]:
     """Faction mentions made by the actor rules in one text. `context` is the country the
     article is about ("Syria", "Iraq" or None), for the government descriptions."""
-    words = _Text(text, mentions)
+    words = Text(text, mentions)
     nouns = {m.word: m for m in mentions.noun}
     countries = {m.word: m for m in mentions.country}
     out = _states(words, countries, nouns) + _by_state(words, countries, nouns)
@@ -174,7 +60,7 @@ def _state(mention: Mention | None) -> State | None:
     return rules().states.get(mention.entity.name) if mention is not None else None
 
 
-def _states(words: _Text, countries: dict[int, Mention], nouns: dict[int, Mention]) -> list:
+def _states(words: Text, countries: dict[int, Mention], nouns: dict[int, Mention]) -> list:
     """ "Russian jets", "Russian or Syrian war planes", "Russian and regime warplanes",
     "Syrian government air strikes", "U.S.-led air strikes", "Russia launched air strikes",
     "Turkey's army"."""
@@ -204,7 +90,7 @@ def _states(words: _Text, countries: dict[int, Mention], nouns: dict[int, Mentio
 
 
 def _noun_phrase(
-    words: _Text, country: Mention, countries: dict[int, Mention], nouns: dict[int, Mention]
+    words: Text, country: Mention, countries: dict[int, Mention], nouns: dict[int, Mention]
 ) -> list:
     """The state (and the states joined to it) before a force noun, within a few words of
     `led`, joiners and modifiers; [] when no noun ends the phrase."""
@@ -236,7 +122,7 @@ def _noun_phrase(
     return _made(words, chain, found, "state-led" if led else "state + noun", led)
 
 
-def _made(words: _Text, chain: Sequence[Mention], noun: Mention, rule: str, led: bool) -> list:
+def _made(words: Text, chain: Sequence[Mention], noun: Mention, rule: str, led: bool) -> list:
     out = []
     phrase = words.text[chain[0].start : noun.end]
     for number, country in enumerate(chain):
@@ -249,7 +135,7 @@ def _made(words: _Text, chain: Sequence[Mention], noun: Mention, rule: str, led:
 
 
 def _subject(
-    words: _Text, country: Mention, state: State, nouns: dict[int, Mention], demonym: bool
+    words: Text, country: Mention, state: State, nouns: dict[int, Mention], demonym: bool
 ) -> list:
     """ "Russia launched air strikes", "Israel has carried out a strike", "Russia bombed",
     "the Syrian government carried on with its offensive" (a demonym needs a modifier)."""
@@ -303,7 +189,7 @@ def _subject(
     return []
 
 
-def _by_state(words: _Text, countries: dict[int, Mention], nouns: dict[int, Mention]) -> list:
+def _by_state(words: Text, countries: dict[int, Mention], nouns: dict[int, Mention]) -> list:
     """ "air strikes by Russia", "raids carried out by Israel"."""
     out = []
     by = rules().by
@@ -336,7 +222,7 @@ def _by_state(words: _Text, countries: dict[int, Mention], nouns: dict[int, Ment
     return out
 
 
-def _coalition(words: _Text, nouns: dict[int, Mention]) -> list:
+def _coalition(words: Text, nouns: dict[int, Mention]) -> list:
     """ "coalition operations", "coalition air strikes" (Syria or Iraq articles only)."""
     config = rules()
     out: list[Mention] = []
@@ -385,7 +271,7 @@ def _side_words(mentions: gazetteer.Mentions, context: str) -> list:
 
 
 def _government(
-    words: _Text,
+    words: Text,
     found: list[Mention],
     countries: dict[int, Mention],
     nouns: dict[int, Mention],
