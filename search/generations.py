@@ -23,6 +23,7 @@ from whoosh import index as whoosh_index
 from whoosh.index import Index
 
 from search import settings
+from search.schema import ArticleSchema
 from search.whoosh_ext import fsync_path
 
 DEFAULT_DIR = "index"
@@ -36,6 +37,10 @@ class IndexNotFoundError(FileNotFoundError):
 
 class IndexDamagedError(IndexNotFoundError):
     """CURRENT names a generation that is not there (removed by hand, or a broken copy)."""
+
+
+class IndexOutdatedError(IndexDamagedError):
+    """The index was built by an earlier version whose schema lacks fields this one writes."""
 
 
 def index_root(root: Path | str | None = None) -> Path:
@@ -94,10 +99,24 @@ def open_live(root: Path | str | None = None) -> tuple[Index, Path]:
     for _ in range(3):  # a rebuild may switch generations between reading CURRENT and opening
         folder = built_generation(root)
         try:
-            return whoosh_index.open_dir(str(folder)), folder
+            ix = whoosh_index.open_dir(str(folder))
         except (whoosh_index.IndexError, FileNotFoundError):
             time.sleep(0.05)
+            continue
+        _check_schema(ix, root)
+        return ix, folder
     raise IndexNotFoundError(f"the index in {root} could not be opened")
+
+
+def _check_schema(ix: Index, root: Path) -> None:
+    """Refuse an index whose schema lacks a field of today's (built before the side and
+    operation facets): writing to it would fail document by document."""
+    missing = [name for name in ArticleSchema().names() if name not in ix.schema]
+    if missing:
+        raise IndexOutdatedError(
+            f"the index in {root} was built by an earlier version (no {', '.join(missing)}): "
+            "rebuild it with `search index --rebuild PATH`"
+        )
 
 
 def documents(root: Path | str | None = None) -> Iterator[dict]:
