@@ -95,7 +95,7 @@ class Text:
 
     def __init__(self, text: str, mentions: gazetteer.Mentions) -> None:
         self.text, self.spans, self.keys = text, mentions.spans, mentions.keys
-        self.starts = [s for s, _ in self.spans]
+        self.starts = mentions.starts
 
     def last(self, mention: Mention) -> int:
         """Index of the last word of a mention."""

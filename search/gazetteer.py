@@ -213,6 +213,11 @@ class Mentions:
     def of(self, kind: str) -> tuple[Mention, ...]:
         return getattr(self, kind)
 
+    @cached_property
+    def starts(self) -> list[int]:
+        """Where each word starts, to find a word by its character offset (bisect)."""
+        return [start for start, _ in self.spans]
+
 
 def _matches(text: str, kinds, relaxed: bool = False):
     """The text's word spans, their folded forms, and each kind's mentions in it."""

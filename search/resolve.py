@@ -84,8 +84,7 @@ def _outside_names(mentions: Mentions) -> Mentions:
     affiliate")."""
     names = [(m.start, m.end) for m in mentions.operation + mentions.other]
     descriptions = [(m.start, m.end) for m in mentions.description]
-    starts = [s for s, _ in mentions.spans]
-    places = tuple(m for m in mentions.place if not _road(mentions, starts, m))
+    places = tuple(m for m in mentions.place if not _road(mentions, mentions.starts, m))
     if not (names or descriptions) and len(places) == len(mentions.place):
         return mentions
     return replace(
@@ -183,7 +182,7 @@ def _says_city(mentions: Mentions, mention: Mention) -> bool:
     """True when a word of matching.toml's city_words stands within two words of the
     name ("the city of Idlib", "Idlib countryside")."""
     keys, first = mentions.keys, mention.word
-    last = bisect_right([s for s, _ in mentions.spans], mention.end - 1) - 1
+    last = bisect_right(mentions.starts, mention.end - 1) - 1
     around = keys[max(0, first - 2) : first] + keys[last + 1 : last + 3]
     return bool(gazetteer.city_words().intersection(around))
 
