@@ -36,6 +36,7 @@ class Rules:
     verbs: tuple[tuple[str, ...], ...]
     helpers: frozenset[str]
     attacks: frozenset[str]
+    followers: frozenset[str]  # words that may follow a state in some rule (besides nouns)
     reach: int
     by: tuple[tuple[str, ...], ...]
     not_before: tuple[tuple[str, ...], ...]
@@ -74,6 +75,14 @@ def rules() -> Rules:
         verbs=tuple(_words(v) for v in nouns["verbs"]),
         helpers=frozenset(nouns["helpers"]),
         attacks=frozenset(nouns["attacks"]),
+        followers=frozenset(
+            {"led", "s"}
+            | set(nouns["modifiers"])
+            | set(nouns["joiners"])
+            | set(nouns["helpers"])
+            | set(nouns["attacks"])
+            | {_words(v)[0] for v in nouns["verbs"]}
+        ),
         reach=int(nouns["reach"]),
         by=tuple(_words(v) for v in nouns["by"]),
         not_before=tuple(_words(v) for v in government["not_before"]),

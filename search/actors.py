@@ -72,6 +72,11 @@ def _states(words: Text, countries: dict[int, Mention], nouns: dict[int, Mention
         if state is None or index < skip_to:
             continue
         last = words.last(country)
+        following = words.after(last)
+        if following >= len(words.keys) or (
+            following not in nouns and words.keys[following] not in config.followers
+        ):
+            continue  # most mentions of a state: no rule reads the word after it
         written = words.text[country.start : country.end]
         demonym = words.keys[index] in config.demonyms
         possessive = words.after(last) > last + 1
