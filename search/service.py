@@ -21,7 +21,8 @@ from search.view import View
 REFRESH_SECONDS = 0.5
 
 
-def _iso(timestamp: float | None) -> str | None:
+def _utc_time(timestamp: float | None) -> str | None:
+    """A file time as UTC ISO 8601, to the second."""
     if timestamp is None:
         return None
     return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds")
@@ -102,5 +103,5 @@ class Service:
             "generation": folder.name if folder else None,
             "segments": len(list(reader.leaf_readers())),
             "index_bytes": sum(sizes),
-            "last_update": _iso(max(times, default=None)),
+            "last_update": _utc_time(max(times, default=None)),
         }

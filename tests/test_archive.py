@@ -60,12 +60,6 @@ EDGE_RECORDS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    for name in ("SEARCH_WRITE_WAIT", "SEARCH_INDEX", "SEARCH_COMMIT_DOCS"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def build(root: Path, paths: list) -> None:
     _, items = read_paths(paths)
     summary = write((item.problem or item.article for item in items), root)
