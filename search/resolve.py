@@ -84,7 +84,9 @@ def _outside_names(mentions: Mentions) -> Mentions:
     affiliate")."""
     names = [(m.start, m.end) for m in mentions.operation + mentions.other]
     descriptions = [(m.start, m.end) for m in mentions.description]
-    places = tuple(m for m in mentions.place if not _road(mentions, mentions.starts, m))
+    places = mentions.place
+    if not gazetteer.road_words().isdisjoint(mentions.keys):  # a road word is written
+        places = tuple(m for m in places if not _road(mentions, mentions.starts, m))
     if not (names or descriptions) and len(places) == len(mentions.place):
         return mentions
     return replace(
