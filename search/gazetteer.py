@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from importlib import resources
 
-from search.matcher import Matcher, Mention, inflections
+from search.matcher import Matcher, Mention
 from search.words import fold, slugify, word_spans
-
-__all__ = ["Matcher", "Mention", "fold", "inflections", "slugify", "word_spans"]
 
 KINDS = (
     "faction",
