@@ -4,11 +4,9 @@ the rules (search/actors.py) ask of a text's words."""
 from __future__ import annotations
 
 import re
-import tomllib
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 
 from search import gazetteer
 from search.gazetteer import Entity, Mention
@@ -54,7 +52,7 @@ def _words(phrase: str) -> tuple[str, ...]:
 
 @cache
 def rules() -> Rules:
-    data = tomllib.loads((resources.files("search") / "data" / "actors.toml").read_text("utf-8"))
+    data = gazetteer.read_data("actors.toml")
     gaz = gazetteer.load()
     factions = gaz.entities["faction"]
     states = {}
@@ -64,9 +62,7 @@ def rules() -> Rules:
         led = factions[item.get("led", item["forces"])]
         states[item["country"]] = State(item["country"], forces, air, led)
     nouns, government = data["nouns"], data["government"]
-    countries = tomllib.loads(
-        (resources.files("search") / "data" / "countries.toml").read_text("utf-8")
-    )["country"]
+    countries = gazetteer.read_data("countries.toml")["country"]
     demonyms = {_words(d)[-1] for c in countries for d in c.get("demonyms", [])}
     return Rules(
         states=states,

@@ -86,7 +86,10 @@ class Gazetteer:
         return chain
 
 
-def _read(name: str) -> dict:
+@cache
+def read_data(name: str) -> dict:
+    """A data file of search/data, parsed once per process (several readers share it: do not
+    change what it returns)."""
     path = resources.files("search") / "data" / name
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
@@ -117,17 +120,17 @@ def _entity(kind: str, item: dict, names: dict[str, Entity]) -> Entity:
 def load() -> Gazetteer:
     """Load and check the gazetteer data once per process."""
     sources = {
-        "faction": _read("factions.toml").get("faction", []),
-        "place": _read("places.toml").get("place", []),
-        "country": _read("countries.toml").get("country", []),
-        "theme": _read("themes.toml").get("theme", []),
-        "side": _read("sides.toml").get("side", []),
-        "operation": _read("operations.toml").get("operation", []),
-        "other": _read("other_names.toml").get("other", []),
-        "description": _read("other_names.toml").get("description", []),
-        **_actor_words(_read("actors.toml")),
+        "faction": read_data("factions.toml").get("faction", []),
+        "place": read_data("places.toml").get("place", []),
+        "country": read_data("countries.toml").get("country", []),
+        "theme": read_data("themes.toml").get("theme", []),
+        "side": read_data("sides.toml").get("side", []),
+        "operation": read_data("operations.toml").get("operation", []),
+        "other": read_data("other_names.toml").get("other", []),
+        "description": read_data("other_names.toml").get("description", []),
+        **_actor_words(read_data("actors.toml")),
     }
-    matching = _read("matching.toml")
+    matching = read_data("matching.toml")
     keep = frozenset(matching.get("not_inflections", []))
     arabic_words = {
         "keep_article": frozenset(fold(w) for w in matching.get("arabic_keep_article", [])),
@@ -246,25 +249,25 @@ def meant(mention: Mention) -> list[Entity]:
 @cache
 def road_words() -> frozenset[str]:
     """Words that make the place before them part of a road's name (matching.toml)."""
-    return frozenset(fold(w) for w in _read("matching.toml").get("road_words", []))
+    return frozenset(fold(w) for w in read_data("matching.toml").get("road_words", []))
 
 
 @cache
 def province_names() -> frozenset[str]:
     """Cities whose bare name often stands for their governorate (matching.toml)."""
-    return frozenset(_read("matching.toml").get("province_names", []))
+    return frozenset(read_data("matching.toml").get("province_names", []))
 
 
 @cache
 def weak_aliases() -> dict[str, str]:
     """Written form -> faction, for words taken as a faction only in a war story."""
-    return dict(_read("matching.toml").get("weak_aliases", {}))
+    return dict(read_data("matching.toml").get("weak_aliases", {}))
 
 
 @cache
 def city_words() -> frozenset[str]:
     """Words beside a province_names city that make it the city (matching.toml)."""
-    return frozenset(fold(w) for w in _read("matching.toml").get("city_words", []))
+    return frozenset(fold(w) for w in read_data("matching.toml").get("city_words", []))
 
 
 QUERY_KINDS = ("faction", "place", "country", "operation")
