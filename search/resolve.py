@@ -136,7 +136,7 @@ def _namesake(mention: Mention, known: list[gazetteer.Entity], near: list[Mentio
     return replace(mention, rule="namesake: nothing in the article decides")
 
 
-_PLURAL_PROVINCES = ("provinces of", "governorates of", "provinces")
+_PLURAL_PROVINCES = ("provinces", "governorates of")  # "the provinces of X, Y and Z"
 _LIST_GAP = re.compile(r"(?:\s*(?:,|and|&)\s*|\s+)")
 
 
