@@ -108,6 +108,57 @@ SEARCH = {
     },
 }
 OBJECT = {"type": "object"}
+GEO = {
+    "type": "object",
+    "required": ["type", "features", "places", "located", "unlocated"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "id", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": _STRING,
+                    "geometry": {
+                        "type": "object",
+                        "properties": {
+                            "type": {"type": "string", "enum": ["Point"]},
+                            "coordinates": {
+                                "type": "array",
+                                "items": {"type": "number"},
+                                "description": "longitude, latitude",
+                            },
+                        },
+                    },
+                    "properties": {
+                        "type": "object",
+                        "required": ["place", "count", "source"],
+                        "properties": {
+                            "place": _STRING,
+                            "count": _INT,
+                            "kind": _NULLABLE_STRING,
+                            "province": _NULLABLE_STRING,
+                            "country": _NULLABLE_STRING,
+                            "source": {**_STRING, "description": "where the point came from"},
+                        },
+                    },
+                },
+            },
+        },
+        "places": {**_INT, "description": "places the matching articles name"},
+        "located": {**_INT, "description": "of those, places with a point (the features)"},
+        "unlocated": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"place": _STRING, "count": _INT},
+            },
+        },
+        "query": OBJECT,
+    },
+}
 _TEXT_OR_NULL = {"type": ["string", "null"]}
 _LIST = {"anyOf": [_TEXT_OR_NULL, {"type": "array", "items": _STRING}]}
 _FIELD_SCHEMAS = {
@@ -331,6 +382,14 @@ def spec() -> dict:
                 *_search_params(),
             ],
             OBJECT,
+            400,
+            503,
+        ),
+        "/geo": _get(
+            "The places of the matching articles as a GeoJSON FeatureCollection: a Point "
+            "per located place with its count; places without a point in `unlocated`",
+            _search_params(),
+            GEO,
             400,
             503,
         ),

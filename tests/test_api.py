@@ -298,6 +298,7 @@ def test_openapi_describes_every_route(app):
         "/documents/{id}",
         "/documents/{id}/similar",
         "/facets/{name}",
+        "/geo",
         "/suggest",
         "/trends",
         "/stats",
