@@ -16,6 +16,7 @@ from whoosh.searching import Searcher
 from search import facets, highlight
 from search.errors import NotFound
 from search.readable import readable
+from search.spellings import spellings
 from search.request import SearchRequest
 from search.stored import as_json
 from search.suggest import suggestion
@@ -174,9 +175,10 @@ def date_histogram(view: View, request: SearchRequest, docs: set[int]) -> dict:
 
 def document(view: View, doc_id: str) -> dict:
     """Every stored field and tag of one article; NotFound when the id is unknown."""
-    stored = view.searcher.document(id=doc_id)
-    if stored is None:
+    docnum = view.searcher.document_number(id=doc_id)
+    if docnum is None:
         raise NotFound(f"no document with id {doc_id!r}", "id")
+    stored = view.searcher.stored_fields(docnum)
     fields = as_json(stored)
     return {
         "id": fields["id"],
@@ -189,6 +191,7 @@ def document(view: View, doc_id: str) -> dict:
         "author": ", ".join(fields["facets"]["author"]) or None,  # a hit's name and form
         "facets": fields["facets"],
         "tags": fields["facets"],  # a hit's name for the same lists
+        "spellings": spellings(view.searcher.reader(), docnum, stored, fields["facets"]),
     }
 
 

@@ -502,3 +502,10 @@ def test_the_server_answers_byte_for_byte_as_the_application_in_process(server, 
         live = server.client.request(method, path, params=params, headers=origin)
         in_process = app.client.request(method, path, params=params, headers=origin)
         assert answer(live) == answer(in_process), (method, path, params)
+
+
+def test_a_document_says_which_words_made_each_tag(app):
+    body = get(app, f"/documents/{S4}").json()
+    assert body["spellings"]["place"]["Deir ez-Zor"] == ["Deir al-Zour"]
+    assert "IS" in body["spellings"]["faction"]["Islamic State"]
+    assert set(body["spellings"]["faction"]) <= set(body["facets"]["faction"])
