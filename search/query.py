@@ -16,8 +16,8 @@ from whoosh.searching import Searcher
 from search import facets, highlight
 from search.errors import NotFound
 from search.readable import readable
-from search.spellings import spellings
 from search.request import SearchRequest
+from search.spellings import spellings
 from search.stored import as_json
 from search.suggest import suggestion
 from search.view import View, build, docnums
