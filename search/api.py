@@ -32,6 +32,7 @@ from search import suggest as suggestions
 from search.auth import reads
 from search.errors import BadParameter, IndexUnavailable, SearchError
 from search.generations import current_generation, index_root
+from search.geo import places as geo_places
 from search.locking import lock_holder
 from search.openapi import spec
 from search.request import (
@@ -131,12 +132,21 @@ async def trends(request: Request) -> Json:
 
 
 @reads
+async def geo(request: Request) -> Json:
+    """GET /geo: the places of the matching articles as GeoJSON (search.geo)."""
+    search_request = parse_request(params_of(request.query_params.multi_items()))
+    answer = geo_places(_service(request).view(), search_request)
+    return Json(answer)
+
+
+@reads
 async def stats(request: Request) -> Json:
     known_only(params_of(request.query_params.multi_items()), ())
     service = _service(request)
     state = service.state()
-    reader = service.view().searcher.reader()
-    cardinality = {name: sum(1 for _ in reader.lexicon(name)) for name in FACETS}
+    view = service.view()
+    # values some live document carries: a deleted one's terms stay in the lexicon until merged
+    cardinality = {name: len(+view.totals(name)) for name in FACETS}
     return Json({**state, "facets": cardinality})
 
 
@@ -194,6 +204,7 @@ ROUTES = [
     Route("/facets/{name}", facet, methods=["GET"]),
     Route("/suggest", suggest, methods=["GET"]),
     Route("/trends", trends, methods=["GET"]),
+    Route("/geo", geo, methods=["GET"]),
     Route("/stats", stats, methods=["GET"]),
     Route("/health", health, methods=["GET"]),
     Route("/openapi.json", openapi, methods=["GET"]),

@@ -182,7 +182,7 @@ COMMANDS: list[tuple[str, str, str, list[argparse.ArgumentParser], list]] = [
             ),
             arg("--from", dest="date_from", **DATE),
             arg("--to", dest="date_to", **DATE),
-            arg("--sort", default="relevance", help="relevance, date or -date (--sort=-date)"),
+            arg("--sort", default="relevance", help="relevance, date or -date (newest first)"),
             arg("--page", default="1", help="page number, from 1"),
             arg("--per-page", default="10", help="hits per page"),
             arg("--facets", default="", help="facets to count, comma-separated"),
@@ -212,8 +212,25 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+DASHED_VALUES = ("--sort",)  # options whose value may start with a dash: `--sort -date`
+
+
+def _joined(argv: Sequence[str]) -> list[str]:
+    """`--sort -date` as `--sort=-date`: argparse takes a value starting with a dash for an
+    option of its own and stops with "expected one argument"."""
+    out: list[str] = []
+    args = iter(argv)
+    for arg in args:
+        if arg in DASHED_VALUES:
+            following = next(args, None)
+            out.append(arg if following is None else f"{arg}={following}")
+        else:
+            out.append(arg)
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parser().parse_args(_joined(sys.argv[1:] if argv is None else argv))
     if args.config:  # through the environment, so that server workers read the same file
         os.environ[settings.SETTINGS["config"].env] = str(Path(args.config).resolve())
     logging.basicConfig(

@@ -54,8 +54,16 @@ def _log_commit(summary: Summary) -> None:
     logging.getLogger("search.index").info("committed %d documents", summary.committed)
 
 
+def _existing(paths: list[str]) -> None:
+    """A path that is not there is a typo, not input to skip: stop before creating anything."""
+    for path in paths:
+        if not os.path.lexists(path):
+            raise UsageError(f"no such file or folder: {path}")
+
+
 def run_index(args: argparse.Namespace) -> int:
     columns = _columns(args.columns)
+    _existing(args.paths)
     root = index_root(args.index)
     total, items = read_paths(args.paths, columns)
     progress = Progress(total, args.quiet)
@@ -67,7 +75,7 @@ def run_index(args: argparse.Namespace) -> int:
         on_problem=progress.problem,
         on_commit=_log_commit,
     )
-    progress.clear()
+    progress.finish(summary)
     print(f"{summary.line()} -> {root}")
     return EXIT_SKIPPED if summary.skipped else EXIT_OK
 
@@ -121,29 +129,49 @@ def run_serve(args: argparse.Namespace) -> int:
             os.environ[settings.SETTINGS[name].env] = str(value)
     settings.check()
     root = index_root().resolve()
+    if args.build:
+        _existing(args.build)
     if args.build and _stale(root, args.build):
         total, items = read_paths(args.build)
         progress = Progress(total, False)
-        summary = write(_entries(items, progress), root, rebuild=True, on_problem=progress.problem)
+        summary = write(
+            _entries(items, progress),
+            root,
+            rebuild=True,
+            on_progress=progress,
+            on_problem=progress.problem,
+        )
+        progress.finish(summary)
         print(f"{summary.line()} -> {root}", file=sys.stderr)
     os.environ[settings.SETTINGS["index"].env] = str(
         root
     )  # the app factory reads it, in every worker
     _readable(root)
-    from search import logs, metrics, sockets
+    from search import logs, metrics, serving, sockets
 
+    host, port = str(settings.get("host")), settings.integer("port")
+    if serving.port_taken(host, port):
+        raise UsageError(
+            f"port {port} on {host} is in use by another program; "
+            f"pick another with --port N (or ${settings.SETTINGS['port'].env})"
+        )
+    serving.announce_when_ready(host, port, _ready)
     sockets.share_port()
     metrics.prepare_multiprocess_dir()  # counters of all workers add up at /metrics
     uvicorn.run(
         "search.server:create_app",
         factory=True,
-        host=str(settings.get("host")),
-        port=settings.integer("port"),
+        host=host,
+        port=port,
         workers=settings.integer("workers"),
         log_level="warning",
         log_config=logs.uvicorn_log_config(settings.text("log_format") or "plain"),
     )
     return EXIT_OK
+
+
+def _ready(url: str) -> None:
+    print(f"search: serving {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
 
 
 def _readable(root: Path) -> None:
@@ -210,10 +238,11 @@ def run_settings(args: argparse.Namespace) -> int:
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return EXIT_OK
+    values = ["(unset)" if row["value"] is None else str(row["value"]) for row in rows]
     width = max(len(r["name"]) for r in rows)
-    for row in rows:
-        value = "(unset)" if row["value"] is None else row["value"]
-        print(f"{row['name']:<{width}}  {value!s:<24} {row['source']}")
+    value_width = max(len(v) for v in values)  # long values push the column, not into it
+    for row, value in zip(rows, values, strict=True):
+        print(f"{row['name']:<{width}}  {value:<{value_width}}  {row['source']}".rstrip())
     return EXIT_OK
 
 

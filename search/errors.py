@@ -26,12 +26,13 @@ class BadParameter(SearchError):
 
 
 class QuerySyntaxError(SearchError):
-    """A query that does not parse; says where (`offset`) and what (`text`)."""
+    """A query that does not parse; says where (`offset`, from 0, as documented) and what
+    (`text`). The message counts characters from 1, as people do."""
 
     code = "query_syntax"
 
     def __init__(self, message: str, offset: int, text: str, param: str = "q") -> None:
-        super().__init__(f"{message} at character {offset}", param, offset=offset, text=text)
+        super().__init__(f"{message} at character {offset + 1}", param, offset=offset, text=text)
 
 
 class NotFound(SearchError):

@@ -58,6 +58,23 @@ def ranked(counter: Counter[str], size: int, prefix: str = "") -> dict:
     }
 
 
+def span(first: str, last: str) -> list[str]:
+    """Every period from `first` to `last`, both "YYYY" or both "YYYY-MM": a timeline with
+    its empty periods, so a gap is drawn as one and no client is misled."""
+    if len(first) == 4:
+        return [f"{year:04d}" for year in range(int(first), int(last) + 1)]
+    start = int(first[:4]) * 12 + int(first[5:7]) - 1
+    end = int(last[:4]) * 12 + int(last[5:7]) - 1
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(start, end + 1)]
+
+
+def periods(found: Iterable[str]) -> list[str]:
+    """The periods from the first found to the last, the empty ones included."""
+    ordered = sorted(found)
+    return span(ordered[0], ordered[-1]) if ordered else []
+
+
 def histogram(counter: Counter[str]) -> list[dict]:
-    """Periods in time order ("2017-06" before "2017-07")."""
-    return [{"value": period, "count": n} for period, n in sorted(counter.items())]
+    """Periods in time order ("2017-06" before "2017-07"), every empty one between the first
+    and the last given as 0."""
+    return [{"value": period, "count": counter.get(period, 0)} for period in periods(counter)]

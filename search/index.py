@@ -225,11 +225,21 @@ def _duplicate(article: Article, first: Article) -> Problem:
     def content(a: Article) -> tuple:
         return (a.title, a.body, a.date, a.source)
 
+    where = _beside(first.origin, article.origin)
     if content(article) == content(first):
-        message = f"repeats article {article.id!r} of {first.origin}; ignored"
+        message = f"repeats article {article.id!r} of {where}; ignored"
         return Problem(article.origin, message, skipped=False)
-    message = f"duplicate id {article.id!r} with other content (first in {first.origin})"
+    message = f"duplicate id {article.id!r} with other content (first in {where})"
     return Problem(article.origin, message)
+
+
+def _beside(first: str, origin: str) -> str:
+    """Where the first article was, said without the path the problem line already starts
+    with: `fakes.csv:463` beside `fakes.csv:464` is `line 463`."""
+    path, sep, line = first.rpartition(":")
+    if sep and line.isdigit() and origin.rpartition(":")[0] == path:
+        return f"line {line}"
+    return first
 
 
 def apply(changes: list[Change], root: Path | str | None = None) -> list[str]:

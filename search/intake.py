@@ -83,9 +83,10 @@ def records(body: bytes, content_type: str | None) -> list:
     return found
 
 
-def change(record: object, path_id: str | None = None) -> Change:
+def change(record: object, path_id: str | None = None, strict: bool = False) -> Change:
     """The index change for one posted article. Raises BadArticle naming the field at fault.
-    path_id: the id from PUT /documents/{id}; the body may repeat it but not contradict it."""
+    path_id: the id from PUT /documents/{id}; the body may repeat it but not contradict it.
+    strict: a warning (a date that cannot be read, stored empty) is an error instead."""
     if not isinstance(record, dict):
         raise BadArticle(f"expected a JSON object, got {type(record).__name__}")
     limit = limits.current().max_field_bytes
@@ -121,7 +122,9 @@ def change(record: object, path_id: str | None = None) -> Change:
         )
     if len(article.id) > MAX_ID_LENGTH:
         raise BadArticle(f"id must be 1 to {MAX_ID_LENGTH} characters", "id")
-    return Change(article.id, to_document(tag(article)))
+    if strict and article.warnings:
+        raise BadArticle(article.warnings[0], _posted_key(record, "date"))
+    return Change(article.id, to_document(tag(article)), article.warnings)
 
 
 def _check_type(key: str, name: str, value: object) -> None:

@@ -77,8 +77,10 @@ HIT = {
         "date": {**_NULLABLE_STRING, "format": "date"},
         "source": _NULLABLE_STRING,
         "author": _NULLABLE_STRING,
+        "authors": {"type": "array", "items": _STRING, "description": "as documents name it"},
         "url": _NULLABLE_STRING,
         "tags": TAGS,
+        "facets": {**TAGS, "description": "the same as tags, as documents name it"},
         "highlights": {
             "type": "object",
             "properties": {"title": FRAGMENT, "body": {"type": "array", "items": FRAGMENT}},
@@ -106,6 +108,57 @@ SEARCH = {
     },
 }
 OBJECT = {"type": "object"}
+GEO = {
+    "type": "object",
+    "required": ["type", "features", "places", "located", "unlocated"],
+    "properties": {
+        "type": {"type": "string", "enum": ["FeatureCollection"]},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "id", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": _STRING,
+                    "geometry": {
+                        "type": "object",
+                        "properties": {
+                            "type": {"type": "string", "enum": ["Point"]},
+                            "coordinates": {
+                                "type": "array",
+                                "items": {"type": "number"},
+                                "description": "longitude, latitude",
+                            },
+                        },
+                    },
+                    "properties": {
+                        "type": "object",
+                        "required": ["place", "count", "source"],
+                        "properties": {
+                            "place": _STRING,
+                            "count": _INT,
+                            "kind": _NULLABLE_STRING,
+                            "province": _NULLABLE_STRING,
+                            "country": _NULLABLE_STRING,
+                            "source": {**_STRING, "description": "where the point came from"},
+                        },
+                    },
+                },
+            },
+        },
+        "places": {**_INT, "description": "places the matching articles name"},
+        "located": {**_INT, "description": "of those, places with a point (the features)"},
+        "unlocated": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"place": _STRING, "count": _INT},
+            },
+        },
+        "query": OBJECT,
+    },
+}
 _TEXT_OR_NULL = {"type": ["string", "null"]}
 _LIST = {"anyOf": [_TEXT_OR_NULL, {"type": "array", "items": _STRING}]}
 _FIELD_SCHEMAS = {
@@ -144,6 +197,7 @@ WRITTEN = {
     "properties": {
         "id": _STRING,
         "status": {"type": "string", "enum": ["created", "replaced", "deleted"]},
+        "warnings": {"type": "array", "items": _STRING},
     },
 }
 BATCH = {
@@ -163,6 +217,12 @@ BATCH = {
                     "id": _NULLABLE_STRING,
                     "status": {"type": "string", "enum": ["created", "replaced", "error"]},
                     "error": ERROR["properties"]["error"],
+                    "warnings": {
+                        "type": "array",
+                        "items": _STRING,
+                        "description": "what was left out of the article (an unread date); "
+                        "with strict=true each is an error instead",
+                    },
                 },
             },
         },
@@ -251,6 +311,12 @@ def _write_responses(ok: dict[str, dict], *errors: int) -> dict:
 def spec() -> dict:
     doc_id = _param("id", "document id", _STRING, "path")
 
+    strict = _param(
+        "strict",
+        "true: a warning about an article (a date that cannot be read) makes it an error",
+        {"type": "boolean"},
+    )
+
     def size(default: int, high: int) -> dict:
         return _param("size", f"how many (default {default})", _number(1, high))
 
@@ -260,7 +326,7 @@ def spec() -> dict:
             "post": _write(
                 "Add or replace articles: one, an array, or NDJSON; a 200 lists each one's "
                 "status, and a bad article does not block the others",
-                [],
+                [strict],
                 {
                     "application/json": {"schema": {"oneOf": [ARTICLE, BATCH_BODY]}},
                     "application/x-ndjson": {
@@ -274,7 +340,7 @@ def spec() -> dict:
             **_get("One article with every field and tag", [doc_id], OBJECT, 404, 503),
             "put": _write(
                 "Add or replace one article under this id",
-                [doc_id],
+                [doc_id, strict],
                 {"application/json": {"schema": ARTICLE}},
                 _write_responses({"200": WRITTEN, "201": WRITTEN}, *WRITE_ERRORS, 404, 422),
             ),
@@ -316,6 +382,14 @@ def spec() -> dict:
                 *_search_params(),
             ],
             OBJECT,
+            400,
+            503,
+        ),
+        "/geo": _get(
+            "The places of the matching articles as a GeoJSON FeatureCollection: a Point "
+            "per located place with its count; places without a point in `unlocated`",
+            _search_params(),
+            GEO,
             400,
             503,
         ),

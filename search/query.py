@@ -15,7 +15,9 @@ from whoosh.searching import Searcher
 
 from search import facets, highlight
 from search.errors import NotFound
+from search.readable import readable
 from search.request import SearchRequest
+from search.spellings import spellings
 from search.stored import as_json
 from search.suggest import suggestion
 from search.view import View, build, docnums
@@ -71,8 +73,10 @@ def hit_json(stored: dict, score: float | None, terms, request: SearchRequest, r
         "date": fields["date"],
         "source": (tags["source"] or [None])[0],
         "author": ", ".join(tags["author"]) or None,
+        "authors": tags["author"],  # the document's name and form
         "url": fields["url"],
         "tags": tags,
+        "facets": tags,  # the document's name for the same lists
     }
     if request.highlight:
         hit["highlights"] = {
@@ -126,7 +130,7 @@ def search(view: View, request: SearchRequest) -> dict:
         "hits": hits,
         "facets": facet_counts(view, request, docs),
         "histogram": date_histogram(view, request, docs),
-        "query": {**request.to_json(), "parsed": str(query), "entities": entities},
+        "query": {**request.to_json(), "parsed": readable(query), "entities": entities},
         "suggestion": suggestion(view, request) if total < FEW_HITS and request.q else None,
     }
     answer["took_ms"] = round((time.perf_counter() - started) * 1000, 2)
@@ -171,9 +175,10 @@ def date_histogram(view: View, request: SearchRequest, docs: set[int]) -> dict:
 
 def document(view: View, doc_id: str) -> dict:
     """Every stored field and tag of one article; NotFound when the id is unknown."""
-    stored = view.searcher.document(id=doc_id)
-    if stored is None:
+    docnum = view.searcher.document_number(id=doc_id)
+    if docnum is None:
         raise NotFound(f"no document with id {doc_id!r}", "id")
+    stored = view.searcher.stored_fields(docnum)
     fields = as_json(stored)
     return {
         "id": fields["id"],
@@ -183,7 +188,10 @@ def document(view: View, doc_id: str) -> dict:
         "body_html": html.escape(fields["body"]),
         "date": fields["date"],
         **{k: v for k, v in fields["tags"].items() if k != "date"},
+        "author": ", ".join(fields["facets"]["author"]) or None,  # a hit's name and form
         "facets": fields["facets"],
+        "tags": fields["facets"],  # a hit's name for the same lists
+        "spellings": spellings(view.searcher.reader(), docnum, stored, fields["facets"]),
     }
 
 
@@ -219,7 +227,8 @@ def facet_values(view: View, request: SearchRequest, name: str, prefix: str, siz
 
 
 def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dict:
-    """Counts of each of the facet's top values per month or year among matching articles."""
+    """Counts of each of the facet's top values per month or year among matching articles,
+    every period from the first to the last (empty ones as 0)."""
     query, entities = build(view, request)
     docs = docnums(view, query)
     values, periods = view.values(facet), view.values(interval)
@@ -245,10 +254,10 @@ def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dic
         "periods": [
             {
                 "period": period,
-                "total": row.pop("__total__"),
+                "total": row.pop("__total__", 0),
                 "counts": {item["value"]: row.get(item["value"], 0) for item in top["values"]},
             }
-            for period, row in sorted(table.items())
+            for period, row in ((p, table.get(p, Counter())) for p in facets.periods(table))
         ],
-        "query": {**request.to_json(), "parsed": str(query), "entities": entities},
+        "query": {**request.to_json(), "parsed": readable(query), "entities": entities},
     }

@@ -270,7 +270,16 @@ def parse(text: str) -> Node:
     longest = bounds.max_query_length
     if len(text) > longest:
         raise QuerySyntaxError(f"query longer than {longest} characters", longest, "")
-    return _Parser(text, _lex(text), bounds).parse()
+    tokens = _lex(text)
+    signs = [t for t in tokens if t.kind == "word" and text[t.start] in "-+" and t.text in "-+"]
+    if signs and len(signs) == len(tokens):  # `q=-` would search for nothing, find nothing
+        sign = signs[0]
+        raise QuerySyntaxError(
+            f"{sign.text} needs a term right after it (\\{sign.text} is the character itself)",
+            sign.start,
+            sign.text,
+        )
+    return _Parser(text, tokens, bounds).parse()
 
 
 def render(node: Node) -> str:

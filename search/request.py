@@ -134,20 +134,28 @@ def period(raw: str | None, name: str, end: bool) -> date | None:
     if raw is None or raw == "":
         return None
     match = _DATE.match(raw.strip())
-    try:
-        if not match:
-            raise ValueError
-        year, month, day = int(match[1]), match[2], match[3]
-        if month is None:
-            return date(year, 12, 31) if end else date(year, 1, 1)
-        if day is None:
-            last = calendar.monthrange(year, int(month))[1]
-            return date(year, int(month), last if end else 1)
-        return date(year, int(month), int(day))
-    except ValueError:
+    if not match:
         raise BadParameter(
             f"{name} must be a date as YYYY, YYYY-MM or YYYY-MM-DD, not {raw[:40]!r}", name
-        ) from None
+        )
+    year, month, day = int(match[1]), match[2], match[3]
+    if year < 1:
+        raise BadParameter(f"{name}: there is no year 0 ({raw!r})", name)
+    if month is None:
+        return date(year, 12, 31) if end else date(year, 1, 1)
+    if not 1 <= int(month) <= 12:
+        raise BadParameter(f"{name}: the month must be 01 to 12, not {month} ({raw!r})", name)
+    last = calendar.monthrange(year, int(month))[1]
+    if day is None:
+        return date(year, int(month), last if end else 1)
+    if not 1 <= int(day) <= last:
+        month_name = calendar.month_name[int(month)]
+        raise BadParameter(
+            f"{name}: {month_name} {year} has {last} days, so the day must be 01 to {last}, "
+            f"not {day} ({raw!r})",
+            name,
+        )
+    return date(year, int(month), int(day))
 
 
 def facet_list(params: Params) -> tuple[str, ...]:

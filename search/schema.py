@@ -111,3 +111,4 @@ class Change:
 
     id: str
     document: dict | None
+    warnings: tuple[str, ...] = ()  # what was left out of a posted article (an unread date)

@@ -24,8 +24,12 @@ def _marked(fragment: dict, color: bool) -> str:
     return "".join(out)
 
 
+def _hits(count: int) -> str:
+    return f"{count:,} hit" if count == 1 else f"{count:,} hits"
+
+
 def render(result: dict, color: bool = False) -> str:
-    lines = [f"{result['total']} hits ({result['took_ms']} ms), page {result['page']}"]
+    lines = [f"{_hits(result['total'])} ({result['took_ms']} ms), page {result['page']}"]
     for number, hit in enumerate(
         result["hits"], start=(result["page"] - 1) * result["per_page"] + 1
     ):
@@ -42,14 +46,15 @@ def render(result: dict, color: bool = False) -> str:
     if result.get("suggestion"):
         lines += [
             "",
-            f"did you mean: {result['suggestion']['q']} ({result['suggestion']['total']} hits)",
+            f"did you mean: {result['suggestion']['q']} ({_hits(result['suggestion']['total'])})",
         ]
     return "\n".join(lines) + "\n"
 
 
 class Progress:
     """A one-line progress bar on stderr, drawn only when stderr is a terminal, and the
-    problems met, one line each."""
+    problems met, one line each. The bar counts the input read; the one rate is the summary's,
+    since a build on several cores reads faster than it indexes."""
 
     def __init__(self, total_bytes: int, quiet: bool) -> None:
         self.total = max(total_bytes, 1)
@@ -64,15 +69,25 @@ class Progress:
         if not self.tty or now - self.drawn < 0.1:  # redraw at most ten times a second
             return
         self.drawn = now
-        share = min(self.done_bytes / self.total, 1.0)
+        self._draw(min(self.done_bytes / self.total, 1.0), summary)
+
+    def _draw(self, share: float, summary: Summary) -> None:
         bar = "#" * int(share * 30)
         docs = summary.indexed + summary.replaced
         sys.stderr.write(
-            f"\r[{bar:<30}] {share:4.0%} {docs} docs, {len(summary.skipped)} skipped, "
-            f"{summary.docs_per_second:.0f} docs/s "
+            f"\r\033[K[{bar:<30}] {share:4.0%} {docs} docs read, "
+            f"{len(summary.skipped)} skipped, {summary.seconds:.1f} s"
         )
         sys.stderr.flush()
         self.shown = True
+
+    def finish(self, summary: Summary) -> None:
+        """The bar at 100%, left on its line, once the input is all read and indexed."""
+        if self.tty:
+            self._draw(1.0, summary)
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+        self.shown = False
 
     def problem(self, problem: Problem) -> None:
         if self.quiet:

@@ -14,7 +14,7 @@ from starlette.requests import ClientDisconnect, Request
 from search import intake, limits
 from search.auth import authorize_write
 from search.errors import BadArticle, BadParameter, NotFound, TooLarge
-from search.request import known_only, params_of
+from search.request import boolean, known_only, params_of
 from search.responses import Json
 from search.schema import Change
 
@@ -43,12 +43,12 @@ async def _commit(request: Request, changes: list[Change]) -> list[str]:
     return await asyncio.wrap_future(future)
 
 
-def _prepare(records: list) -> list[Change | BadArticle]:
+def _prepare(records: list, strict: bool = False) -> list[Change | BadArticle]:
     out: list[Change | BadArticle] = []
     seen: dict[str, int] = {}
     for number, record in enumerate(records):
         try:
-            change = intake.change(record)
+            change = intake.change(record, strict=strict)
         except BadArticle as error:
             out.append(error)
             continue
@@ -61,21 +61,29 @@ def _prepare(records: list) -> list[Change | BadArticle]:
     return out
 
 
-def _checked(request: Request) -> None:
-    """The API key, and no query parameter: a write route takes none."""
+def _checked(request: Request) -> bool:
+    """The API key, and the one query parameter of a write: `strict`, which makes a warning
+    about an article (a date that cannot be read) an error for it. Returns strict."""
     authorize_write(request)
-    known_only(params_of(request.query_params.multi_items()), ())
+    params = params_of(request.query_params.multi_items())
+    known_only(params, ("strict",))
+    return boolean(params, "strict", False)
+
+
+def _warned(answer: dict, change: Change) -> dict:
+    """An item of the answer, with what was left out of its article, when anything was."""
+    return {**answer, "warnings": list(change.warnings)} if change.warnings else answer
 
 
 async def add_documents(request: Request) -> Json:
-    _checked(request)
+    strict = _checked(request)
     records = intake.records(await _body(request), request.headers.get("content-type"))
     limit = limits.current().max_articles
     if len(records) > limit:
         raise TooLarge(f"{len(records)} articles in one request; at most {limit}", "body")
     if not records:
         raise BadParameter("the body holds no article", "body")
-    prepared = await run_in_threadpool(_prepare, records)
+    prepared = await run_in_threadpool(_prepare, records, strict)
     changes = [p for p in prepared if isinstance(p, Change)]
     statuses = iter(await _commit(request, changes) if changes else [])
     items, counts = [], {"created": 0, "replaced": 0, "errors": 0}
@@ -83,7 +91,7 @@ async def add_documents(request: Request) -> Json:
         if isinstance(item, Change):
             status = next(statuses)
             counts[status] += 1
-            items.append({"index": number, "id": item.id, "status": status})
+            items.append(_warned({"index": number, "id": item.id, "status": status}, item))
         else:
             counts["errors"] += 1
             error = item.to_json()["error"]
@@ -92,16 +100,18 @@ async def add_documents(request: Request) -> Json:
 
 
 async def put_document(request: Request) -> Json:
-    _checked(request)
+    strict = _checked(request)
     doc_id = request.path_params["id"]
     found = intake.record(await _body(request), request.headers.get("content-type"))
-    change = await run_in_threadpool(intake.change, found, doc_id)
+    change = await run_in_threadpool(intake.change, found, doc_id, strict)
     [status] = await _commit(request, [change])
-    return Json({"id": doc_id, "status": status}, status_code=201 if status == "created" else 200)
+    answer = _warned({"id": doc_id, "status": status}, change)
+    return Json(answer, status_code=201 if status == "created" else 200)
 
 
 async def delete_document(request: Request) -> Json:
-    _checked(request)
+    authorize_write(request)
+    known_only(params_of(request.query_params.multi_items()), ())
     doc_id = request.path_params["id"]
     [status] = await _commit(request, [Change(doc_id, None)])
     if status == "not_found":

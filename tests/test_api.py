@@ -163,6 +163,43 @@ def test_highlight_off(app):
     assert "highlights" not in body["hits"][0]
 
 
+def test_the_timeline_has_every_period_from_first_to_last(app):
+    body = get(app, "/search", q="Mosul").json()  # May and July, none in June
+    assert body["histogram"]["month"] == [
+        {"value": "2017-05", "count": 1},
+        {"value": "2017-06", "count": 0},
+        {"value": "2017-07", "count": 1},
+    ]
+    trends = get(app, "/trends", q="Mosul", facet="faction", facet_size=1).json()
+    assert [(p["period"], p["total"]) for p in trends["periods"]] == [
+        ("2017-05", 1),
+        ("2017-06", 0),
+        ("2017-07", 1),
+    ]
+    assert trends["periods"][1]["counts"] == {trends["values"][0]["value"]: 0}
+
+
+def test_query_parsed_shows_dates_as_dates(app):
+    body = get(app, "/search", q="Raqqa", **{"from": "2017-03", "to": "2017-07"}).json()
+    assert "date:[2017-03-01 TO 2017-07-31]" in body["query"]["parsed"]
+    trends = get(app, "/trends", q="Raqqa", **{"from": "2017-03"}).json()
+    assert "date:[2017-03-01 TO ]" in trends["query"]["parsed"]
+
+
+def test_a_lone_minus_is_a_syntax_error(app):
+    error = get(app, "/search", q="-").json()["error"]
+    assert (error["code"], error["offset"]) == ("query_syntax", 0)
+    assert error["message"].endswith("at character 1")
+
+
+def test_hits_and_documents_use_the_same_names(app):
+    hit = get(app, "/search", q="Tiger").json()["hits"][0]
+    document = get(app, f"/documents/{hit['id']}").json()
+    for name in ("author", "authors", "facets", "tags"):
+        assert hit[name] == document[name], name
+    assert hit["tags"] == hit["facets"] and document["authors"] == ["South Front"]
+
+
 def test_hit_shape(app):
     hit = get(app, "/search", q="Tiger").json()["hits"][0]
     assert hit["id"] == S3 and hit["date"] == "2017-06-08"
@@ -261,6 +298,7 @@ def test_openapi_describes_every_route(app):
         "/documents/{id}",
         "/documents/{id}/similar",
         "/facets/{name}",
+        "/geo",
         "/suggest",
         "/trends",
         "/stats",
@@ -464,3 +502,10 @@ def test_the_server_answers_byte_for_byte_as_the_application_in_process(server, 
         live = server.client.request(method, path, params=params, headers=origin)
         in_process = app.client.request(method, path, params=params, headers=origin)
         assert answer(live) == answer(in_process), (method, path, params)
+
+
+def test_a_document_says_which_words_made_each_tag(app):
+    body = get(app, f"/documents/{S4}").json()
+    assert body["spellings"]["place"]["Deir ez-Zor"] == ["Deir al-Zour"]
+    assert "IS" in body["spellings"]["faction"]["Islamic State"]
+    assert set(body["spellings"]["faction"]) <= set(body["facets"]["faction"])

@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -69,8 +70,9 @@ def test_fakes_csv_indexes(tmp_path, fakes_csv):
     assert sum(line.startswith("warning: ") and "repeats article" in line for line in err) == 11
     assert [line for line in err if line.startswith("skipped: ")] == [
         f"skipped: {fakes_csv}:492: duplicate id '1926479112' with other content "
-        f"(first in {fakes_csv}:491)"
+        "(first in line 491)"  # the path once a line
     ]
+    assert all(line.count(str(fakes_csv)) == 1 for line in err), err
 
 
 def test_tags_prints_json_with_spellings():
@@ -103,10 +105,11 @@ def test_usage_errors_are_one_line(tmp_path, args, message):
     assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_missing_path_is_reported(tmp_path):
-    result = run("index", tmp_path / "nope", "--index", tmp_path / "ix")
-    assert result.returncode == 1
-    assert f"skipped: {tmp_path / 'nope'}: no such file or folder" in result.stderr
+def test_a_missing_path_is_an_error_and_creates_nothing(tmp_path):
+    result = run("index", "seeds", tmp_path / "nope", "--index", tmp_path / "ix")
+    assert result.returncode == 2
+    assert result.stderr == f"search: error: no such file or folder: {tmp_path / 'nope'}\n"
+    assert not (tmp_path / "ix").exists()
 
 
 def test_every_command_has_help():
@@ -128,7 +131,7 @@ def test_query_prints_hits_and_facets(seeds_index):
     result = run("query", "Mosul NOT Raqqa", "--index", seeds_index, "--facets", "faction")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("1 hits (")
+    assert lines[0].startswith("1 hit (")
     assert lines[2] == (
         '1. Video: US Backed Operation "Against ISIS Terrorists" in [Mosul] '
         "Approaching Its Final Phase"
@@ -152,7 +155,7 @@ def test_query_json_is_the_api_answer(seeds_index):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["query", "title:("], "search: error: unclosed '(' at character 6"),
+        (["query", "title:("], "search: error: unclosed '(' at character 7"),
         (["query", "x", "--per-page", "500"], "search: error: per_page must be between 0 and 100"),
         (["query", "x", "-f", "colour"], "search: error: --filter: bad entry 'colour'"),
         (["query", "x", "-f", "colour=red"], "search: error: unknown parameter 'colour'"),
@@ -240,3 +243,93 @@ def test_serve_refuses_a_bad_setting_in_one_line(tmp_path):
     result = run("serve", "--index", tmp_path, env={"SEARCH_WRITE_WAIT": "soon"})
     assert result.returncode == 2
     assert result.stderr.strip() == "search: error: SEARCH_WRITE_WAIT='soon': expected a number"
+
+
+# ---------------------------------------------------------------- messages people read
+
+
+def test_serve_says_where_it_listens_once_ready(seeds_index):
+    from tests.live import Server
+
+    live = Server(seeds_index)
+    try:
+        line = f"search: serving {live.url}/ (Ctrl-C to stop)"
+        deadline = time.monotonic() + 30  # a wait for the line, not a timing assertion
+        while line not in live.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert line in live.output().splitlines(), live.output()
+    finally:
+        live.stop()
+
+
+def test_serve_on_a_busy_port_says_how_to_pick_another(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run("serve", "--index", tmp_path, "--port", port)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"search: error: port {port} on 127.0.0.1 is in use by another program; "
+        "pick another with --port N (or $SEARCH_PORT)\n"
+    )
+
+
+def test_sort_takes_a_value_starting_with_a_dash(seeds_index):
+    spaced = run("query", "", "--index", seeds_index, "--json", "--sort", "-date")
+    assert spaced.returncode == 0, spaced.stderr
+    body = json.loads(spaced.stdout)
+    assert body["query"]["sort"] == "-date"
+    dates = [hit["date"] for hit in body["hits"] if hit["date"]]
+    assert dates == sorted(dates, reverse=True) and len(dates) > 1
+
+
+def test_date_errors_say_what_is_wrong(seeds_index):
+    result = run("query", "x", "--index", seeds_index, "--from", "2017-04-31")
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "search: error: from: April 2017 has 30 days, so the day must be 01 to 30, not 31"
+    )
+
+
+def test_settings_columns_stay_aligned_with_long_values():
+    origins = "https://newsroom.example.org,https://analysts.example.org"
+    result = run("settings", env={"SEARCH_CORS_ORIGINS": origins})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(origins in line for line in lines)
+    # the source column (default, env ..., config ...) starts at one place on every line
+    starts = {line.rindex("  ") for line in lines}
+    assert len(starts) == 1, lines
+
+
+def test_progress_bar_ends_at_100_percent_without_a_second_rate(tmp_path):
+    import pty
+
+    leader, follower = pty.openpty()  # stderr a terminal, as a person runs it
+    process = subprocess.Popen(
+        [sys.executable, "-m", "search", "index", "seeds", "--index", str(tmp_path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        env={**os.environ, "SEARCH_INDEX_JOBS": "1"},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the process closed its end
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    stdout = process.communicate(timeout=120)[0].decode()
+    os.close(leader)
+    bar = b"".join(chunks).decode(errors="replace")
+    last = bar.replace("\r", "\n").strip().splitlines()[-1]
+    assert "100%" in last and "5 docs read" in last, bar
+    assert "docs/s" not in bar  # the rate is the summary's alone
+    assert stdout.startswith("indexed 5, replaced 0") and "docs/s" in stdout

@@ -203,7 +203,7 @@ def test_syntax_errors_say_where_and_what(text, offset, message):
     error = syntax_error(text)
     assert error.extra["offset"] == offset
     assert error.message.startswith(message)
-    assert error.message.endswith(f" at character {offset}")
+    assert error.message.endswith(f" at character {offset + 1}")  # people count from 1
     assert error.param == "q"
     assert error.to_json()["error"]["code"] == "query_syntax"
 
@@ -448,3 +448,14 @@ def test_render_may_pass_the_length_limit_and_still_round_trips(text):
     assert len(rendered) > MAX_LENGTH
     with mock.patch.object(limits, "_current", longer(len(rendered))):
         assert strip(parse(rendered)) == strip(tree)
+
+
+@pytest.mark.parametrize("text", ["-", "+", " - ", "- +"])
+def test_a_lone_sign_is_a_syntax_error_not_an_empty_search(text):
+    error = syntax_error(text)
+    assert error.message.startswith(f"{text.strip()[0]} needs a term right after it")
+    assert error.extra["offset"] == text.index(text.strip()[0])
+
+
+def test_an_escaped_sign_is_a_word():
+    assert parse("\\-") == W("-")

@@ -369,3 +369,48 @@ def test_removing_the_index_folder_under_a_server_degrades_without_a_500(index, 
             assert served.client.get(path).status_code in (200, 503), path
         response = served.client.post("/documents", json=article("gone"), headers=AUTH)
         assert response.status_code in (200, 503)
+
+
+def test_an_unreadable_date_is_a_warning_in_its_item_or_with_strict_an_error(limited):
+    batch = [
+        article("dt1", "datewarn", date="yesterday"),
+        article("dt2", "datewarn", date="2017-02-30"),
+        article("dt3", "datewarn", date="2017-02-28"),
+    ]
+    body = limited.client.post("/documents", json=batch, headers=AUTH).json()
+    assert [i["status"] for i in body["items"]] == ["created"] * 3
+    assert body["items"][0]["warnings"] == ["unrecognised date 'yesterday' left empty"]
+    assert body["items"][1]["warnings"] == ["unrecognised date '2017-02-30' left empty"]
+    assert "warnings" not in body["items"][2]
+
+    strict = limited.client.post(
+        "/documents", params={"strict": "true"}, json=batch[:2], headers=AUTH
+    )
+    assert strict.status_code == 422
+    errors = [item["error"] for item in strict.json()["items"]]
+    assert [e["param"] for e in errors] == ["date", "date"]
+    assert errors[0]["message"] == "unrecognised date 'yesterday' left empty"
+
+    put = limited.client.put("/documents/dt1", json=batch[0], headers=AUTH)
+    assert put.json() == {
+        "id": "dt1",
+        "status": "replaced",
+        "warnings": ["unrecognised date 'yesterday' left empty"],
+    }
+    refused = limited.client.put(
+        "/documents/dt1", params={"strict": "1"}, json=batch[0], headers=AUTH
+    )
+    assert error_of(refused, 422)["param"] == "date"
+
+
+def test_stats_count_the_values_of_live_documents_only(limited):
+    before = limited.client.get("/stats").json()["facets"]["place"]
+    added = limited.client.post(
+        "/documents",
+        json={"id": "st1", "title": "Zubrowkan report", "body": "Shelling in Kafr Nabudah."},
+        headers=AUTH,
+    )
+    assert added.json()["items"][0]["status"] == "created"
+    assert limited.client.get("/stats").json()["facets"]["place"] == before + 1
+    limited.client.delete("/documents/st1", headers=AUTH)
+    assert limited.client.get("/stats").json()["facets"]["place"] == before

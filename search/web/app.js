@@ -2,6 +2,11 @@
 // (/?q=...&faction=...&sort=...&page=...&from=...&to=...&doc=...), so views can be
 // bookmarked, shared and restored with the back button.
 
+import { chipLegend, tagChips } from "./chips.js";
+import { renderMap } from "./map.js";
+import { emptyState, loading, settled } from "./states.js";
+import { renderTimeline } from "./timeline.js";
+
 const FACETS = ["region", "theme", "side", "faction", "place", "operation", "country", "source"];
 const PER_PAGE = 10;
 const $ = (selector) => document.querySelector(selector);
@@ -83,25 +88,34 @@ async function show(state) {
   params.set("facets", FACETS.join(","));
   params.set("facet_size", "12");
   params.set("fragments", "2");
+  loading();
   try {
-    const result = await api("/search", params);
+    const [result, geo] = await Promise.all([api("/search", params), api("/geo", toParams(state, false))]);
     if (mine !== generation) return;
     $("#error").hidden = true;
     renderStatus(result, state);
     renderFilters(state);
-    renderHits(result);
+    renderHits(result, state);
     renderFacets(result, state);
     renderHistogram(result, state);
     renderPager(result, state);
-    document.body.dataset.state = "ready";
+    await renderPlaces(geo, state);
+    if (mine !== generation) return;
+    if (!result.total) $("#map").hidden = true; // the empty state says what to try instead
+    settled(result.total ? "ready" : "empty");
   } catch (error) {
     if (mine !== generation) return;
-    $("#error").textContent = error.message;
+    const help = el("button", { type: "button", className: "link", textContent: "the query syntax" });
+    help.addEventListener("click", () => { $("#help").open = true; $("#help summary").focus(); });
+    $("#error").replaceChildren(error.message, " (see ", help, ")");
     $("#error").hidden = false;
     $("#status").textContent = "";
     $("#results").replaceChildren();
+    $("#legend").replaceChildren();
     $("#pager").hidden = true;
-    document.body.dataset.state = "error";
+    $("#timeline").hidden = true;
+    $("#map").hidden = true;
+    settled("error");
   }
   window.lastRenderMs = Math.round(performance.now() - inputAt);
   if (state.doc) openDocument(state.doc); else closeDocument(false);
@@ -111,7 +125,7 @@ function renderStatus(result, state) {
   const status = $("#status");
   const words = result.total === 1 ? "1 result" : `${result.total.toLocaleString("en")} results`;
   status.replaceChildren(result.total ? `${words} (${result.took_ms} ms)` : "No results.");
-  if (result.suggestion) {
+  if (result.suggestion && result.total) {
     const link = el("a", { href: "?" + toParams({ ...state, q: result.suggestion.q, page: 1, doc: "" }), className: "suggestion",
       textContent: result.suggestion.q });
     link.addEventListener("click", (event) => {
@@ -143,7 +157,33 @@ function renderFilters(state) {
   }
 }
 
-function renderHits(result) {
+// Add a filter (a chip, a map mark), as ticking its facet box does.
+function addFilter(name, value) {
+  inputAt = performance.now();
+  const current = readState();
+  const values = current.filters[name] || [];
+  if (values.includes(value)) return;
+  go({ ...current, filters: { ...current.filters, [name]: [...values, value] }, page: 1, doc: "" });
+}
+
+function removeFilter(name, value) {
+  inputAt = performance.now();
+  const current = readState();
+  const filters = { ...current.filters, [name]: (current.filters[name] || []).filter((v) => v !== value) };
+  if (!filters[name].length) delete filters[name];
+  go({ ...current, filters, page: 1, doc: "" });
+}
+
+function renderHits(result, state) {
+  $("#legend").replaceChildren(...(result.hits.length ? [chipLegend()] : []));
+  if (!result.total) {
+    $("#results").replaceChildren(el("li", { className: "empty-item" }, [emptyState(result, state, {
+      suggest: (q) => { inputAt = performance.now(); go({ ...readState(), q, page: 1, doc: "" }); },
+      remove: removeFilter,
+      clearDates: () => { inputAt = performance.now(); go({ ...readState(), from: "", to: "", page: 1, doc: "" }); },
+    })]));
+    return;
+  }
   const items = result.hits.map((hit) => {
     const link = el("a", { className: "title", href: "?doc=" + encodeURIComponent(hit.id) });
     setHTML(link, hit.title_html || hit.title);
@@ -151,16 +191,18 @@ function renderHits(result) {
       event.preventDefault();
       go({ ...readState(), doc: hit.id });
     });
-    const meta = [hit.date || "undated", hit.source, hit.author].filter(Boolean).join(" · ");
-    const tags = [...(hit.tags.faction || []), ...(hit.tags.place || [])].slice(0, 8)
-      .map((t) => el("li", { textContent: t }));
+    const meta = el("p", { className: "meta", textContent: [hit.date || "undated", hit.source, hit.author].filter(Boolean).join(" · ") });
+    if (hit.url && /^https?:\/\//i.test(hit.url)) {
+      const own = el("a", { className: "source-link", href: hit.url, textContent: "original article ↗", rel: "noopener noreferrer", target: "_blank" });
+      meta.append(" · ", own);
+    }
     const snippets = ((hit.highlights && hit.highlights.body) || []).map((fragment) => {
       const p = el("p", { className: "snippet", dir: "auto" }); // Arabic reads right to left
       setHTML(p, "… " + fragment.html + " …");
       return p;
     });
-    const item = el("li", { className: "hit" }, [el("h2", { dir: "auto" }, [link]), el("p", { className: "meta", textContent: meta }),
-      el("ul", { className: "tags", ariaLabel: "Factions and places" }, tags), ...snippets]);
+    const item = el("li", { className: "hit" }, [el("h2", { dir: "auto" }, [link]), meta,
+      tagChips(hit.tags, addFilter), ...snippets]);
     item.dataset.id = hit.id;
     return item;
   });
@@ -216,25 +258,23 @@ function fillFacet(list, name, values, state) {
 }
 
 function renderHistogram(result, state) {
-  const months = result.histogram.month || [];
-  const periods = months.length && months.length <= 36 ? months : result.histogram.year || [];
-  const top = Math.max(1, ...periods.map((p) => p.count));
-  const bars = periods.map(({ value, count }) => {
-    const bar = el("button", { type: "button", className: "bar", title: `${value}: ${count}`,
-      ariaLabel: `${value}: ${count} articles; show only these` });
-    bar.dataset.period = value;
-    bar.style.height = `${Math.max(4, Math.round((count / top) * 100))}%`;
-    bar.addEventListener("click", () => { inputAt = performance.now(); go({ ...state, from: value, to: value, page: 1, doc: "" }); });
-    return bar;
+  renderTimeline($("#timeline"), result.histogram, state, (from, to) => {
+    inputAt = performance.now();
+    go({ ...readState(), from, to, page: 1, doc: "" });
   });
-  $("#histogram").replaceChildren(...bars);
-  const range = periods.length ? `${periods[0].value} to ${periods[periods.length - 1].value}` : "";
-  $("#histogram-range").textContent = periods.length ? `${range}, by ${periods === months ? "month" : "year"}` : "";
+}
+
+async function renderPlaces(geo, state) {
+  try {
+    await renderMap($("#map"), geo, state.filters.place || [], (place) => addFilter("place", place));
+  } catch (error) {
+    $("#map").hidden = true; // the results stand without the map
+  }
 }
 
 function renderPager(result, state) {
-  const pages = result.pages || 0;
-  $("#pager").hidden = pages <= 1;
+  const pages = result.total ? result.pages || 0 : 0;
+  $("#pager").hidden = pages <= 1; // one page or none: nothing to page through
   $("#page-info").textContent = pages ? `Page ${state.page} of ${pages}` : "";
   $("#prev").disabled = state.page <= 1;
   $("#next").disabled = state.page >= pages;
@@ -254,8 +294,17 @@ async function openDocument(id) {
       .filter(Boolean).join(" · ");
     const tags = view.querySelector(".doc-tags");
     tags.replaceChildren();
+    const spellings = doc.spellings || {};
     for (const [name, values] of Object.entries(doc.facets || {})) {
-      if (values.length) tags.append(el("dt", { textContent: name }), el("dd", { textContent: values.join(", ") }));
+      if (!values.length) continue;
+      const written = spellings[name] || {};
+      const dd = el("dd", {}, values.map((value, i) => {
+        const words = (written[value] || []).filter((w) => w !== value);
+        const tag = el("span", { className: "doc-tag", textContent: value });
+        if (words.length) tag.append(el("span", { className: "written", textContent: ` (written ${words.map((w) => `“${w}”`).join(", ")})` }));
+        return i ? el("span", {}, ["; ", tag]) : tag;
+      }));
+      tags.append(el("dt", { textContent: name }), dd);
     }
     setHTML(view.querySelector(".doc-body"), doc.body_html || doc.body || "");
     view.hidden = false;
