@@ -20,7 +20,7 @@ GOLD_FLOORS = {
 FAKES_FLOORS = {
     ("actor", "all"): 0.955,
     ("actor", "armed opposition groups"): 0.978,
-    ("province", "all"): 0.982,
+    ("province", "all"): 0.983,
 }
 
 
