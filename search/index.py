@@ -34,7 +34,7 @@ from search.generations import (
     switch,
 )
 from search.locking import WriteLock
-from search.schema import ArticleSchema, Change, to_document
+from search.schema import ArticleSchema, Change, stamp, to_document
 from search.segments import ParallelBuild
 from search.tagging import tag
 
@@ -267,11 +267,12 @@ def apply(changes: list[Change], root: Path | str | None = None) -> list[str]:
                     statuses.append("not_found")
             # Whoosh cannot replace a document added in the same commit: only the last
             # version of each id is written.
+            now = stamp()  # under the lock: see schema.stamp
             for doc_id, document in final.items():
                 if document is None:
                     writer.delete_by_term("id", doc_id)
                 else:
-                    writer.update_document(**document)
+                    writer.update_document(**{**document, "indexed_at": now})
             writer.commit()
         except BaseException:
             cancel(writer)
