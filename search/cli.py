@@ -168,7 +168,8 @@ COMMANDS: list[tuple[str, str, str, list[argparse.ArgumentParser], list]] = [
     (
         "query",
         "search the index and print the result",
-        "Run a search as GET /search does and print it readably, or as JSON.",
+        "Run a search as GET /search does and print it readably, or as JSON; with --format, "
+        "print every match as CSV or JSON lines.",
         [INDEX],
         [
             arg("q", nargs="?", default="", help="query text (empty: everything)"),
@@ -187,6 +188,14 @@ COMMANDS: list[tuple[str, str, str, list[argparse.ArgumentParser], list]] = [
             arg("--per-page", default="10", help="hits per page"),
             arg("--facets", default="", help="facets to count, comma-separated"),
             arg("--json", action="store_true", help="print the API's JSON"),
+            arg(
+                "--format",
+                choices=("csv", "jsonl"),
+                help="print every match (not one page) as CSV or JSON lines, as "
+                "GET /search.csv and /search.jsonl do",
+            ),
+            arg("--fields", default="", help="with --format: fields, comma-separated"),
+            arg("--body", action="store_true", help="with --format: add the article's text"),
         ],
     ),
 ]

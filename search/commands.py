@@ -238,6 +238,8 @@ def run_query(args: argparse.Namespace) -> int:
         params["from"] = [args.date_from]
     if args.date_to:
         params["to"] = [args.date_to]
+    if args.format:
+        return _export(args, params)
     request = parse_request(params)
     result = search(Service(index_root(args.index)).view(), request)
     if args.json:
@@ -245,4 +247,23 @@ def run_query(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render(result, color=sys.stdout.isatty()))
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, params: dict[str, list[str]]) -> int:
+    """`search query --format csv|jsonl`: every match, streamed to stdout."""
+    from search import streaming
+    from search.request import parse_request
+    from search.view import View
+
+    params = {k: v for k, v in params.items() if k not in ("page", "per_page")}
+    params |= {"fields": [args.fields], "body": ["true" if args.body else "false"]}
+    request = parse_request(params, allowed=tuple(streaming.PARAMETERS))
+    fields = streaming.fields_of(params)
+    view = View(open_index(index_root(args.index)).searcher())
+    exported = streaming.Export(view, request, view.close)
+    out = sys.stdout.buffer
+    for chunk in exported.lines(fields, args.format):
+        out.write(chunk)
+    out.flush()
     return EXIT_OK
