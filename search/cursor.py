@@ -190,10 +190,8 @@ def ordered(view: View, query: wq.Query, docs: set[int], sort: str) -> list[int]
     packed = []
     for docnum in docs:
         value = column[docnum]
-        if value == _UNDATED:
-            rank = 2**65  # undated last either way
-        else:
-            rank = _UNDATED - value if newest_first else value
+        dated = _UNDATED - value if newest_first else value
+        rank = 2**65 if value == _UNDATED else dated  # undated last either way
         packed.append(rank << 32 | docnum)
     packed.sort()
     return [number & 0xFFFFFFFF for number in packed]
