@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from urllib.parse import quote
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from search.schema import indexed_time
@@ -66,6 +67,20 @@ class Feed:
         return format_datetime(self.updated.replace(microsecond=0), usegmt=True)
 
 
+class _Entry(FeedEntry):
+    """feedgen 1.0 drops the `rel` and `type` of an entry's links (a loop variable reused in
+    FeedEntry.atom_entry): they are put back on the elements it wrote, in the same order."""
+
+    def atom_entry(self, extensions: bool = True):
+        entry = super().atom_entry(extensions)
+        elements = [e for e in entry if isinstance(e.tag, str) and e.tag.endswith("link")]
+        for element, link in zip(elements, self.link() or [], strict=True):
+            for name in ("rel", "type"):
+                if link.get(name):
+                    element.attrib[name] = link[name]
+        return entry
+
+
 def not_modified(feed: Feed, if_none_match: str | None, if_modified_since: str | None) -> bool:
     """Whether a conditional GET may be answered 304: If-None-Match when sent (it wins), else
     If-Modified-Since."""
@@ -99,7 +114,7 @@ def atom(feed: Feed) -> bytes:
     generator.author({"name": "search"})
     generator.generator("search")
     for item in feed.entries:
-        entry = generator.add_entry(order="append")
+        entry = generator.add_entry(_Entry(), order="append")
         entry.id(entry_id(feed.base_url, item.id))
         entry.title(item.title or item.id)
         indexed = _moment(item.indexed_at)
