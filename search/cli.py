@@ -158,6 +158,16 @@ COMMANDS: list[tuple[str, str, str, list[argparse.ArgumentParser], list]] = [
         [arg("dest", type=Path, metavar="DIR", help="where to put the copy")],
     ),
     (
+        "saved",
+        "print the saved searches as JSON, or import such a file",
+        "Saved searches live in the index folder (saved-searches.json); a rebuild and a "
+        "snapshot keep them. To move them with `search export`: `search saved > saved.json` "
+        "beside the dump, and `search saved --import saved.json` after the restore "
+        "(searches with the same id are replaced).",
+        [INDEX],
+        [arg("--import", dest="source", type=Path, metavar="FILE", help="add these searches")],
+    ),
+    (
         "settings",
         "print every setting's value and where it came from",
         "Print the effective settings (keys masked) and their source: a flag "

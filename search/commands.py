@@ -204,6 +204,24 @@ def run_snapshot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_saved(args: argparse.Namespace) -> int:
+    from search.saved import SavedSearch, Store
+
+    store = Store(index_root(args.index))
+    if args.source is None:
+        json.dump({"saved_searches": [s.to_json() for s in store.all()]}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    try:
+        data = json.loads(args.source.read_text(encoding="utf-8"))
+        searches = [SavedSearch.from_json(item) for item in data["saved_searches"]]
+    except (ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"{args.source} is not a file of `search saved`: {error}") from None
+    count = store.merge(searches)
+    print(f"imported {count} saved searches into {store.path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def run_settings(args: argparse.Namespace) -> int:
     rows = settings.effective()
     if args.json:

@@ -23,7 +23,7 @@ from search.request import Params, integer, known_only, parameters, params_of, p
 from search.responses import Json
 from search.saved import SavedSearch, Store, body_params, since_of
 from search.service import Service
-from search.view import View
+from search.view import View, build
 
 MAX_SAVED_BODY = 65_536  # bytes of a POST /saved-searches body
 ATOM = "application/atom+xml; charset=utf-8"
@@ -149,8 +149,9 @@ async def _save(request: Request) -> Json:
         raise BadParameter("the body is not JSON", "body") from None
     allowed = [n for n in _search_parameter_names() if n not in ("page",)]
     name, params = body_params(body, allowed)
-    parse_request(params)  # checked now: a saved search that cannot run is refused
-    since = news.latest(_service(request).view())
+    view = _service(request).view()
+    build(view, parse_request(params))  # checked now: a search that cannot run is refused
+    since = news.latest(view)
     saved = await run_in_threadpool(_store(request).add, name, params, since)
     links = _links(request, saved)
     return Json(links, status_code=201, headers={"Location": links["url"]})
