@@ -195,6 +195,7 @@ ROUTES = [
     Route("/search.csv", follow.search_csv, methods=["GET"]),
     Route("/search.jsonl", follow.search_jsonl, methods=["GET"]),
     Route("/saved-searches", follow.saved_searches, methods=["GET", "POST"]),
+    Route("/saved-searches/{id}.atom", follow.saved_feed, methods=["GET"]),
     Route("/saved-searches/{id}/new", follow.saved_new, methods=["GET"]),
     Route("/saved-searches/{id}", follow.saved_search, methods=["GET", "DELETE"]),
     Route("/documents", add_documents, methods=["POST"]),

@@ -162,10 +162,8 @@ def _search_parameter_names() -> list[str]:
 
 
 async def saved_search(request: Request) -> Response:
-    """GET or DELETE (with the key) /saved-searches/{id}; GET .../{id}.atom."""
+    """GET or DELETE (with the key) /saved-searches/{id}."""
     saved_id: str = request.path_params["id"]
-    if saved_id.endswith(".atom") and request.method in ("GET", "HEAD"):
-        return await _saved_feed(request)
     if request.method == "DELETE":
         authorize_write(request)
         known_only(params_of(request.query_params.multi_items()), ())
@@ -183,8 +181,9 @@ async def _one(request: Request) -> Json:
 
 
 @reads
-async def _saved_feed(request: Request) -> Response:
-    saved_id = request.path_params["id"].removesuffix(".atom")
+async def saved_feed(request: Request) -> Response:
+    """GET /saved-searches/{id}.atom: its matches, latest indexed first."""
+    saved_id = request.path_params["id"]
     params = params_of(request.query_params.multi_items())
     known_only(params, ("per_page",))
     size = integer(params, "per_page", feeds.ENTRIES, 1, 100)
