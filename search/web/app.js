@@ -88,6 +88,7 @@ async function show(state) {
     if (mine !== generation) return;
     $("#error").hidden = true;
     renderStatus(result, state);
+    renderTakeAway(state);
     renderFilters(state);
     renderHits(result);
     renderFacets(result, state);
@@ -101,6 +102,7 @@ async function show(state) {
     $("#status").textContent = "";
     $("#results").replaceChildren();
     $("#pager").hidden = true;
+    $("#take-away").hidden = true;
     document.body.dataset.state = "error";
   }
   window.lastRenderMs = Math.round(performance.now() - inputAt);
@@ -121,6 +123,15 @@ function renderStatus(result, state) {
     });
     status.append(" Did you mean ", link, ` (${result.suggestion.total})?`);
   }
+}
+
+// The current search as a feed to follow and as a file of every result (not one page).
+function renderTakeAway(state) {
+  const query = toParams({ ...state, page: 1 }, false).toString();
+  const suffix = query ? "?" + query : "";
+  $("#follow").href = "/search.atom" + suffix;
+  $("#export-csv").href = "/search.csv" + suffix;
+  $("#take-away").hidden = false;
 }
 
 function renderFilters(state) {
