@@ -157,6 +157,16 @@ def keyed(view: View, query: wq.Query, docs: Iterable[int], sort: str) -> Iterat
         yield key, docnum, None
 
 
+def _top(view: View, query: wq.Query, size: int) -> list[tuple] | None:
+    """The `size` best by relevance, as keyed() gives them, when Whoosh's top-N (which skips
+    what cannot make it) settles them: None when the last of them ties with the next, whose
+    ids must then decide."""
+    top = view.searcher.search(query, limit=size + 1).top_n
+    if len(top) > size and top[size - 1][0] == top[size][0]:
+        return None
+    return [((-score,), docnum, score) for score, docnum in top[:size]]
+
+
 def page(
     view: View,
     query: wq.Query,
@@ -167,8 +177,11 @@ def page(
     """The hits of the request's page (or of the page after `after`) in order, each as
     (docnum, score, its cursor)."""
     names = ids(view)
-    entries: Iterable[tuple] = keyed(view, query, docs, request.sort)
     offset = 0 if after is not None else (request.page - 1) * request.per_page
+    top = None
+    if after is None and request.sort == "relevance" and not isinstance(query, wq.Every):
+        top = _top(view, query, offset + request.per_page)
+    entries: Iterable[tuple] = top if top is not None else keyed(view, query, docs, request.sort)
     if after is not None:
         mark = (after.key, after.id)
         entries = (e for e in entries if (e[0], names[e[1]]) > mark)

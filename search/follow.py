@@ -64,14 +64,18 @@ async def search_atom(request: Request) -> Response:
     view = _service(request).view()
     base = str(request.base_url)
     query_string = urlencode(params_of(request.query_params.multi_items()), doseq=True)
-    feed = Feed(
-        title=f"search: {search_request.q}" if search_request.q else "search: every article",
-        key=str(sorted(params.items())),
-        self_url=str(request.url),
-        page_url=f"{base}?{query_string}" if query_string else base,
-        base_url=base,
-        entries=news.entries(view, search_request, False, search_request.per_page),
-    )
+    remembered = ("atom", str(request.url))  # until the index changes (see View.recall)
+    feed = view.recall(remembered)
+    if feed is None:
+        feed = Feed(
+            title=f"search: {search_request.q}" if search_request.q else "search: every article",
+            key=str(sorted(params.items())),
+            self_url=str(request.url),
+            page_url=f"{base}?{query_string}" if query_string else base,
+            base_url=base,
+            entries=news.entries(view, search_request, False, search_request.per_page),
+        )
+        view.remember(remembered, feed)
     return _answer(request, feed)
 
 
@@ -190,15 +194,19 @@ async def saved_feed(request: Request) -> Response:
     saved = await run_in_threadpool(_store(request).get, saved_id)
     links = _links(request, saved)
     view: View = _service(request).view()
-    search_request = parse_request(saved.params)
-    feed = Feed(
-        title=saved.name,
-        key=f"{saved.id}\0{sorted(saved.params.items())}\0{size}",
-        self_url=links["feed"],
-        page_url=str(request.base_url) + "?" + urlencode(saved.params, doseq=True),
-        base_url=str(request.base_url),
-        entries=news.entries(view, search_request, True, size),
-    )
+    key = f"{saved.id}\0{sorted(saved.params.items())}\0{size}"
+    remembered = ("saved-atom", key, str(request.base_url))
+    feed = view.recall(remembered)
+    if feed is None:
+        feed = Feed(
+            title=saved.name,
+            key=key,
+            self_url=links["feed"],
+            page_url=str(request.base_url) + "?" + urlencode(saved.params, doseq=True),
+            base_url=str(request.base_url),
+            entries=news.entries(view, parse_request(saved.params), True, size),
+        )
+        view.remember(remembered, feed)
     return _answer(request, feed)
 
 

@@ -267,6 +267,13 @@ def test_openapi_describes_every_route(app):
         "/health",
         "/openapi.json",
         "/metrics",
+        "/search.atom",
+        "/search.csv",
+        "/search.jsonl",
+        "/saved-searches",
+        "/saved-searches/{id}",
+        "/saved-searches/{id}.atom",
+        "/saved-searches/{id}/new",
     }
     assert set(spec["paths"]["/documents/{id}"]) == {"get", "put", "delete"}
     assert spec["paths"]["/documents"]["post"]["security"] == [{"apiKey": []}]
