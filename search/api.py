@@ -218,7 +218,7 @@ async def _lifespan(app: Starlette):
 
     def warm() -> None:
         try:
-            app.state.service.view()
+            cursor.ids(app.state.service.view())  # the first page's ties need the ids
         except SearchError:
             pass  # no index yet: health says unavailable, searches 503
         finally:

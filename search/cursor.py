@@ -129,11 +129,12 @@ def ids(view: View) -> list[str]:
 
 
 def _read_ids(leaf: IndexReader) -> list[str]:
+    """One segment's ids by document number, from the id terms' statistics: an id's last
+    posting is its live document (a replaced version earlier in the segment is deleted, and
+    deleted documents are never hits)."""
     out = [""] * leaf.doc_count_all()
-    for term in leaf.lexicon("id"):
-        text = term.decode("utf-8") if isinstance(term, bytes) else term
-        for docnum in leaf.postings("id", term).all_ids():
-            out[docnum] = text
+    for term, info in leaf.iter_field("id"):
+        out[info.max_id()] = term.decode("utf-8") if isinstance(term, bytes) else term
     return out
 
 

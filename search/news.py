@@ -37,7 +37,7 @@ def indexed_order(view: View, request: SearchRequest, since: Since | None) -> li
     found = []
     for docnum in docnums(view, compiled):
         stamp, doc_id = column[docnum], names[docnum]
-        if since is None or since.before(stamp, doc_id):
+        if since is None or since.is_new(stamp, doc_id):
             found.append((stamp, doc_id, docnum))
     found.sort()
     return found
@@ -54,13 +54,12 @@ def new_since(view: View, request: SearchRequest, since: Since, size: int) -> di
     else:
         newest = latest(view)
         mark = newest if newest.stamp >= since.stamp else since
-    plain = replace(request, highlight=True)
     compiled, _ = build(view, request)
     terms = query.positive_terms(compiled)
     hits = []
     for stamp, _, docnum in shown:
         stored = view.searcher.stored_fields(docnum)
-        hit = query.hit_json(stored, None, terms, plain)
+        hit = query.hit_json(stored, None, terms, request)
         hit["indexed_at"] = stamp
         hits.append(hit)
     return {

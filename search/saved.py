@@ -46,8 +46,8 @@ class Since:
         raw = orjson.dumps([self.stamp, self.last])
         return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
-    def before(self, stamp: int, doc_id: str) -> bool:
-        """Whether an article indexed at `stamp` with `doc_id` is new: after this mark."""
+    def is_new(self, stamp: int, doc_id: str) -> bool:
+        """Whether an article indexed at `stamp` with `doc_id` comes after this mark."""
         if stamp != self.stamp:
             return stamp > self.stamp
         return self.last is not None and doc_id > self.last
