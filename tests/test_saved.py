@@ -149,6 +149,12 @@ def test_saved_searches_survive_a_restart_a_rebuild_a_snapshot_and_a_restore(ind
     restored = tmp_path / "restored"
     assert run("index", tmp_path / "dump.jsonl", "--index", restored, "-q").returncode == 0
     assert run("saved", "--import", tmp_path / "saved.json", "--index", restored).returncode == 0
+    server = Server(index)
+    try:  # the rebuild read the seeds again: they were there before, they are not new
+        new = server.client.get(f"/saved-searches/{saved['id']}/new").json()
+        assert new["hits"] == [] and server.client.get("/search?q=Raqqa").json()["total"] > 0
+    finally:
+        server.stop()
     for folder in (index, snapshot, restored):
         listed = json.loads(run("saved", "--index", folder).stdout)["saved_searches"]
         assert [s["id"] for s in listed] == [saved["id"]], folder
