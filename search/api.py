@@ -27,7 +27,7 @@ from starlette.responses import FileResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from search import gazetteer, limits, query, settings, whoosh_ext
+from search import cursor, follow, gazetteer, limits, query, settings, whoosh_ext
 from search import suggest as suggestions
 from search.auth import reads
 from search.errors import BadParameter, IndexUnavailable, SearchError
@@ -70,14 +70,17 @@ async def one_document(request: Request) -> Json:
 @reads
 async def search(request: Request) -> Json:
     params = params_of(request.query_params.multi_items())
-    search_request = parse_request(params)
+    search_request = parse_request(params, allowed=("cursor",))
+    token = search_request.extra["cursor"]
+    after = cursor.decode(token, search_request) if token else None
     view = _service(request).view()
-    answer = view.recall(search_request)
+    key = (search_request, token)
+    answer = view.recall(key)
     cache = "hit"
     if answer is None:
-        result = query.search(view, search_request)
+        result = query.search(view, search_request, after)
         answer = (result["total"], encode(result))
-        view.remember(search_request, answer)
+        view.remember(key, answer)
         cache = "miss"
     request.state.hits = answer[0]  # for the access line (search.access)
     return Json(None, headers={"X-Cache": cache}, body=answer[1])
@@ -198,6 +201,13 @@ ROUTES = [
     Route("/", page, methods=["GET"]),
     Mount("/static", StaticFiles(directory=WEB), name="static"),
     Route("/search", search, methods=["GET"]),
+    Route("/search.atom", follow.search_atom, methods=["GET"]),
+    Route("/search.csv", follow.search_csv, methods=["GET"]),
+    Route("/search.jsonl", follow.search_jsonl, methods=["GET"]),
+    Route("/saved-searches", follow.saved_searches, methods=["GET", "POST"]),
+    Route("/saved-searches/{id}.atom", follow.saved_feed, methods=["GET"]),
+    Route("/saved-searches/{id}/new", follow.saved_new, methods=["GET"]),
+    Route("/saved-searches/{id}", follow.saved_search, methods=["GET", "DELETE"]),
     Route("/documents", add_documents, methods=["POST"]),
     Route("/documents/{id:path}/similar", similar, methods=["GET"]),
     Route("/documents/{id:path}", one_document, methods=["GET", "PUT", "DELETE"]),
@@ -219,7 +229,7 @@ async def _lifespan(app: Starlette):
 
     def warm() -> None:
         try:
-            app.state.service.view()
+            cursor.ids(app.state.service.view())  # the first page's ties need the ids
         except SearchError:
             pass  # no index yet: health says unavailable, searches 503
         finally:

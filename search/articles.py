@@ -48,6 +48,9 @@ class Article:
     # Where the article was first read, as a record of `search export` says (its tags'
     # "origin"): a restore keeps it in the index, while `origin` names the dump's line.
     recorded_origin: str | None = None
+    # When a record of `search export` says the article was first indexed (microseconds
+    # since 1970 UTC): a restore keeps it, so "new since" does not list the whole archive.
+    recorded_indexed_at: int | None = None
 
 
 @dataclass(frozen=True)

@@ -158,6 +158,16 @@ COMMANDS: list[tuple[str, str, str, list[argparse.ArgumentParser], list]] = [
         [arg("dest", type=Path, metavar="DIR", help="where to put the copy")],
     ),
     (
+        "saved",
+        "print the saved searches as JSON, or import such a file",
+        "Saved searches live in the index folder (saved-searches.json); a rebuild and a "
+        "snapshot keep them. To move them with `search export`: `search saved > saved.json` "
+        "beside the dump, and `search saved --import saved.json` after the restore "
+        "(searches with the same id are replaced).",
+        [INDEX],
+        [arg("--import", dest="source", type=Path, metavar="FILE", help="add these searches")],
+    ),
+    (
         "settings",
         "print every setting's value and where it came from",
         "Print the effective settings (keys masked) and their source: a flag "
@@ -168,7 +178,8 @@ COMMANDS: list[tuple[str, str, str, list[argparse.ArgumentParser], list]] = [
     (
         "query",
         "search the index and print the result",
-        "Run a search as GET /search does and print it readably, or as JSON.",
+        "Run a search as GET /search does and print it readably, or as JSON; with --format, "
+        "print every match as CSV or JSON lines.",
         [INDEX],
         [
             arg("q", nargs="?", default="", help="query text (empty: everything)"),
@@ -187,6 +198,14 @@ COMMANDS: list[tuple[str, str, str, list[argparse.ArgumentParser], list]] = [
             arg("--per-page", default="10", help="hits per page"),
             arg("--facets", default="", help="facets to count, comma-separated"),
             arg("--json", action="store_true", help="print the API's JSON"),
+            arg(
+                "--format",
+                choices=("csv", "jsonl"),
+                help="print every match (not one page) as CSV or JSON lines, as "
+                "GET /search.csv and /search.jsonl do",
+            ),
+            arg("--fields", default="", help="with --format: fields, comma-separated"),
+            arg("--body", action="store_true", help="with --format: add the article's text"),
         ],
     ),
 ]

@@ -232,6 +232,24 @@ def run_snapshot(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_saved(args: argparse.Namespace) -> int:
+    from search.saved import SavedSearch, Store
+
+    store = Store(index_root(args.index))
+    if args.source is None:
+        json.dump({"saved_searches": [s.to_json() for s in store.all()]}, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    try:
+        data = json.loads(args.source.read_text(encoding="utf-8"))
+        searches = [SavedSearch.from_json(item) for item in data["saved_searches"]]
+    except (ValueError, KeyError, TypeError) as error:
+        raise UsageError(f"{args.source} is not a file of `search saved`: {error}") from None
+    count = store.merge(searches)
+    print(f"imported {count} saved searches into {store.path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def run_settings(args: argparse.Namespace) -> int:
     rows = settings.effective()
     if args.json:
@@ -267,6 +285,8 @@ def run_query(args: argparse.Namespace) -> int:
         params["from"] = [args.date_from]
     if args.date_to:
         params["to"] = [args.date_to]
+    if args.format:
+        return _export(args, params)
     request = parse_request(params)
     result = search(Service(index_root(args.index)).view(), request)
     if args.json:
@@ -274,4 +294,23 @@ def run_query(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render(result, color=sys.stdout.isatty()))
+    return EXIT_OK
+
+
+def _export(args: argparse.Namespace, params: dict[str, list[str]]) -> int:
+    """`search query --format csv|jsonl`: every match, streamed to stdout."""
+    from search import streaming
+    from search.request import parse_request
+    from search.view import View
+
+    params = {k: v for k, v in params.items() if k not in ("page", "per_page")}
+    params |= {"fields": [args.fields], "body": ["true" if args.body else "false"]}
+    request = parse_request(params, allowed=tuple(streaming.PARAMETERS))
+    fields = streaming.fields_of(params)
+    view = View(open_index(index_root(args.index)).searcher())
+    exported = streaming.Export(view, request, view.close)
+    out = sys.stdout.buffer
+    for chunk in exported.lines(fields, args.format):
+        out.write(chunk)
+    out.flush()
     return EXIT_OK

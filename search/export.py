@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from whoosh.searching import Searcher
 
 from search.generations import open_index
+from search.schema import indexed_time
 from search.stored import as_json
 
 EXPORT_KEYS = (
@@ -57,6 +58,7 @@ def to_record(stored: dict) -> dict:
     facets."""
     fields = as_json(stored)
     tags, facets = fields["tags"], fields["facets"]
+    indexed_at = indexed_time(stored.get("indexed_at"))
     record: dict[str, Any] = {"id": fields["id"], "title": fields["title"], "body": fields["body"]}
     if not tags:
         sources = facets["source"]
@@ -72,7 +74,7 @@ def to_record(stored: dict) -> dict:
             "report": facets["report"],
             "credit": None,
         }
-        return {**record, "tags": {}}
+        return {**record, "indexed_at": indexed_at, "tags": {}}
     return {
         **record,
         "date": tags.get("date") or fields["date"] or _unrecognised_date(tags),
@@ -85,6 +87,7 @@ def to_record(stored: dict) -> dict:
         "theme": list((tags.get("themes") or {}).get("declared") or []),
         "report": list(tags.get("reports") or []),
         "credit": tags.get("credit"),
+        "indexed_at": indexed_at,
         "tags": tags,
     }
 

@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from search.articles import (
@@ -192,6 +193,9 @@ def _record(path: Path, record, origin: str, offset: int, columns=None) -> Itera
     recorded = _recorded_origin(record)
     if article is not None and recorded is not None:
         article = dataclasses.replace(article, recorded_origin=recorded)
+    indexed_at = _recorded_indexed_at(record)
+    if article is not None and indexed_at is not None:
+        article = dataclasses.replace(article, recorded_indexed_at=indexed_at)
     yield article, problem, offset
     if article is not None:
         for warning in article.warnings:
@@ -204,6 +208,21 @@ def _recorded_origin(record: Mapping) -> str | None:
     tags = record.get("tags")
     origin = tags.get("origin") if isinstance(tags, dict) else None
     return origin if isinstance(origin, str) else None
+
+
+def _recorded_indexed_at(record: Mapping) -> int | None:
+    """When a record of `search export` says its article was first indexed (its
+    "indexed_at", ISO 8601), in microseconds since 1970; None for any other record."""
+    text = record.get("indexed_at")
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
 
 
 class _DuplicateKey(ValueError):

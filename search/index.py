@@ -9,6 +9,7 @@ committed and the server's writes get their turn in between.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -34,7 +35,7 @@ from search.generations import (
     switch,
 )
 from search.locking import WriteLock
-from search.schema import ArticleSchema, Change, to_document
+from search.schema import ArticleSchema, Change, stamp, to_document
 from search.segments import ParallelBuild
 from search.tagging import tag
 
@@ -137,6 +138,8 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
         folder = live
         ix = whoosh_index.open_dir(str(live))
     seen: dict[str, Article] = {}
+    # A rebuild re-reads the archive; it does not make its articles new ("new since").
+    kept = _indexed_times(live) if rebuild and live is not None else {}
     writer = None
     build = ParallelBuild(str(folder), jobs, limitmb, to_document) if fresh and jobs > 1 else None
     pending, chunk_started = 0, time.monotonic()
@@ -146,6 +149,8 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
         for entry in entries:
             problem = entry if isinstance(entry, Problem) else None
             if isinstance(entry, Article):
+                if entry.recorded_indexed_at is None and entry.id in kept:
+                    entry = dataclasses.replace(entry, recorded_indexed_at=kept[entry.id])
                 if entry.id in seen:
                     problem = _duplicate(entry, seen[entry.id])
                 else:
@@ -195,6 +200,30 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
     summary.committed += pending
     if on_commit:
         on_commit(summary)
+
+
+def _indexed_times(folder: Path) -> dict[str, int]:
+    """id -> indexed_at of every live document of a generation; empty when it cannot be read
+    or has none (an index built before indexed_at)."""
+    try:
+        ix = whoosh_index.open_dir(str(folder))
+        if "indexed_at" not in ix.schema:
+            return {}
+        times = {}
+        with ix.reader() as reader:
+            for leaf, _ in reader.leaf_readers():
+                column = leaf.column_reader("indexed_at")
+                for term, info in leaf.iter_field("id"):  # an id's last posting is its live one
+                    docnum = info.max_id()
+                    if not leaf.is_deleted(docnum):
+                        doc_id = term.decode("utf-8") if isinstance(term, bytes) else term
+                        times[doc_id] = column[docnum]
+        return times
+    except (OSError, whoosh_index.IndexError) as error:
+        log.warning(
+            "the indexed times of %s cannot be read (%s): a rebuild stamps anew", folder, error
+        )
+        return {}
 
 
 def _add(writer, article: Article, fresh: bool, summary: Summary) -> None:
@@ -277,11 +306,12 @@ def apply(changes: list[Change], root: Path | str | None = None) -> list[str]:
                     statuses.append("not_found")
             # Whoosh cannot replace a document added in the same commit: only the last
             # version of each id is written.
+            now = stamp()  # under the lock: see schema.stamp
             for doc_id, document in final.items():
                 if document is None:
                     writer.delete_by_term("id", doc_id)
                 else:
-                    writer.update_document(**document)
+                    writer.update_document(**{**document, "indexed_at": now})
             writer.commit()
         except BaseException:
             cancel(writer)

@@ -13,6 +13,7 @@ from whoosh.index import TOC
 from search.generations import built_generation, index_root, open_index, point
 from search.index import cancel, new_writer
 from search.locking import WriteLock
+from search.saved import Store
 from search.whoosh_ext import INDEX_NAME, fsync_path, segment_count, toc_filename
 
 
@@ -80,6 +81,9 @@ def snapshot(root: Path | str | None, dest: Path | str) -> int:
         for path in target.iterdir():
             fsync_path(path)
         fsync_path(target)
+        saved = Store(root).all()
+        if saved:  # the saved searches go with the index they follow
+            Store(dest).merge(saved)
         point(dest, folder.name)
         with open_index(dest).searcher() as searcher:
             return searcher.doc_count()

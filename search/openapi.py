@@ -98,6 +98,10 @@ SEARCH = {
         "per_page": _INT,
         "pages": _INT,
         "hits": {"type": "array", "items": HIT},
+        "next_cursor": {
+            **_NULLABLE_STRING,
+            "description": "pass as cursor= for the hits after this page; null on the last",
+        },
         "facets": {"type": "object", "additionalProperties": FACET},
         "histogram": {"type": "object", "properties": {"year": HISTOGRAM, "month": HISTOGRAM}},
         "query": {"type": "object"},
@@ -321,7 +325,8 @@ def spec() -> dict:
         return _param("size", f"how many (default {default})", _number(1, high))
 
     paths = {
-        "/search": _get("Search articles", _search_params(), SEARCH, 400, 503),
+        "/search": _get("Search articles", [*_search_params(), CURSOR], SEARCH, 400, 503),
+        **_follow_paths(),
         "/documents": {
             "post": _write(
                 "Add or replace articles: one, an array, or NDJSON; a 200 lists each one's "
@@ -429,4 +434,152 @@ def spec() -> dict:
                 }
             },
         },
+    }
+
+
+# --- following a search and taking its results away (search/follow.py) ---------------------
+
+CURSOR = _param(
+    "cursor",
+    "continue after the last hit of a page: its next_cursor (search_after; the same q, "
+    f"filters, dates and sort). Page numbers reach {MAX_PAGE} hits of page * per_page",
+    _STRING,
+)
+SAVED = {
+    "type": "object",
+    "required": ["id", "name", "params", "created", "since", "url", "feed", "new", "search"],
+    "properties": {
+        "id": _STRING,
+        "name": _STRING,
+        "params": {"type": "object", "additionalProperties": {"type": "array", "items": _STRING}},
+        "created": _STRING,
+        "since": {**_STRING, "description": "token: everything indexed later is new"},
+        "url": _STRING,
+        "feed": {**_STRING, "description": "its Atom feed"},
+        "new": {**_STRING, "description": "what arrived since it was saved"},
+        "search": {**_STRING, "description": "the same search on GET /search"},
+    },
+}
+NEW = {
+    "type": "object",
+    "required": ["id", "name", "since", "next", "total", "truncated", "hits"],
+    "properties": {
+        "id": _STRING,
+        "name": _STRING,
+        "since": _STRING,
+        "next": {**_STRING, "description": "token to ask with next time"},
+        "total": _INT,
+        "truncated": {"type": "boolean"},
+        "hits": {"type": "array", "items": HIT},
+    },
+}
+
+
+def _document(summary: str, params: list[dict], media: str, *errors: int) -> dict:
+    """A GET answering another format than JSON (errors stay JSON)."""
+    responses = _responses(OBJECT, *errors)
+    responses["200"] = {"description": "OK", "content": {media: {"schema": _STRING}}}
+    if media == "application/atom+xml":
+        responses["304"] = {"description": "Not Modified: the ETag or date sent is current"}
+    return {"get": {"summary": summary, "parameters": params, "responses": responses}}
+
+
+def _saved_body() -> dict:
+    bounds = limits.current()
+    text_or_list = {"anyOf": [_STRING, {"type": "array", "items": _STRING}]}
+    properties: dict[str, Any] = {"name": {"type": "string", "minLength": 1, "maxLength": 200}}
+    for name in parameters(bounds):
+        if name != "page":
+            properties[name] = text_or_list
+    properties["q"] = {"type": "string", "maxLength": bounds.max_query_length}
+    return {
+        "type": "object",
+        "required": ["name"],
+        "properties": properties,
+        "additionalProperties": False,
+        "description": "a name and any parameters of GET /search",
+    }
+
+
+def _follow_paths() -> dict:
+    from search.streaming import FIELDS, PARAMETERS
+
+    saved_id = _param("id", "saved search id", _STRING, "path")
+    export = [
+        *_search_params(),
+        _param("fields", PARAMETERS["fields"], _STRING),
+        _param("body", PARAMETERS["body"], {"anyOf": [{"type": "boolean"}, _EMPTY]}),
+    ]
+    return {
+        "/search.atom": _document(
+            "The search's first hits as an Atom feed, newest first by default; a repeat poll "
+            "with If-None-Match or If-Modified-Since gets 304 while its entries are unchanged",
+            _search_params(),
+            "application/atom+xml",
+            400,
+            503,
+        ),
+        "/search.csv": _document(
+            f"Every match as CSV (fields {', '.join(FIELDS[:6])} and each tag; several values "
+            "of a cell joined by |), streamed",
+            export,
+            "text/csv",
+            400,
+            503,
+        ),
+        "/search.jsonl": _document(
+            "Every match as one JSON object a line, streamed",
+            export,
+            "application/x-ndjson",
+            400,
+            503,
+        ),
+        "/saved-searches": {
+            **_get(
+                "Every saved search",
+                [],
+                {"type": "object", "properties": {"saved_searches": {"type": "array"}}},
+                400,
+                503,
+            ),
+            "post": _write(
+                "Save a search: a name and parameters of /search; 201 with its feed and a "
+                "since token",
+                [],
+                {"application/json": {"schema": _saved_body()}},
+                {
+                    **_write_responses({"201": SAVED}, 400, 401, 403, 413, 503),
+                },
+            ),
+        },
+        "/saved-searches/{id}": {
+            **_get("One saved search", [saved_id], SAVED, 400, 404, 503),
+            "delete": _write(
+                "Delete a saved search",
+                [saved_id],
+                None,
+                _write_responses({"200": OBJECT}, 400, 401, 403, 404),
+            ),
+        },
+        "/saved-searches/{id}.atom": _document(
+            "A saved search's feed: its matches, latest indexed first",
+            [saved_id, _param("per_page", "entries (default 50)", _number(1, 100))],
+            "application/atom+xml",
+            400,
+            404,
+            503,
+        ),
+        "/saved-searches/{id}/new": _get(
+            "A saved search's matches indexed after `since` (its creation by default), "
+            "oldest first, with the token to ask with next time",
+            [
+                saved_id,
+                _param("since", "a since or next token", _STRING),
+                _param("size", "at most this many (default 100)", _number(1, 1000)),
+            ],
+            NEW,
+            400,
+            404,
+            503,
+        ),
     }

@@ -10,10 +10,9 @@ from collections import Counter
 from typing import Any
 
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.searching import Searcher
 
-from search import facets, highlight
+from search import cursor, facets, highlight
 from search.errors import NotFound
 from search.readable import readable
 from search.request import SearchRequest
@@ -23,20 +22,6 @@ from search.suggest import suggestion
 from search.view import View, build, docnums
 
 FEW_HITS = 3  # fewer hits than this and the answer suggests another spelling
-_UNDATED = 2**64 - 1  # what Whoosh's date column holds for a document without a date
-
-
-def _sort(sort: str):
-    if sort == "relevance":
-        return None
-    newest_first = sort == "-date"
-
-    def key(value: int) -> tuple[int, int]:
-        if value == _UNDATED:
-            return (1, 0)  # undated last, in both directions
-        return (0, -value if newest_first else value)
-
-    return sorting.TranslateFacet(key, sorting.FieldFacet("date"))
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -97,9 +82,11 @@ def hit_json(stored: dict, score: float | None, terms, request: SearchRequest, r
     return hit
 
 
-def search(view: View, request: SearchRequest) -> dict:
-    """Run a search and build the response of GET /search."""
+def search(view: View, request: SearchRequest, after: cursor.Cursor | None = None) -> dict:
+    """Run a search and build the response of GET /search; `after`: continue from a cursor
+    (search.cursor) instead of a page number."""
     started = time.perf_counter()
+    cursor.check_window(request, after)
     searcher = view.searcher
     query, entities = build(view, request)
     docs = docnums(view, query)  # every match, unscored, once: total, facets, histogram
@@ -107,20 +94,14 @@ def search(view: View, request: SearchRequest) -> dict:
     terms = positive_terms(query)
     relevance = request.sort == "relevance"
     hits = []
-    offset = (request.page - 1) * request.per_page
-    if request.per_page and offset < total:
-        # search() rather than search_page(): the latter counts every match a second time
-        results = searcher.search(
-            query, limit=offset + request.per_page, sortedby=_sort(request.sort)
-        )
-        page = range(offset, min(offset + request.per_page, results.scored_length()))
-        numbers = [results.docnum(index) for index in page]
-        spans = _spans(searcher, terms, numbers) if request.highlight else {}
-        for index, docnum in zip(page, numbers, strict=True):
-            stored = searcher.stored_fields(docnum)
-            score = round(results.score(index), 4) if relevance else None
-            ranges = {field: found[docnum] for field, found in spans.items()}
-            hits.append(hit_json(stored, score, terms, request, ranges))
+    found = cursor.page(view, query, docs, request, after) if request.per_page else []
+    numbers = [docnum for docnum, _, _ in found]
+    spans = _spans(searcher, terms, numbers) if request.highlight and numbers else {}
+    for docnum, score, _ in found:
+        stored = searcher.stored_fields(docnum)
+        shown = round(score, 4) if relevance and score is not None else None
+        ranges = {field: matched[docnum] for field, matched in spans.items()}
+        hits.append(hit_json(stored, shown, terms, request, ranges))
     answer = {
         "total": total,
         "took_ms": 0.0,
@@ -128,6 +109,7 @@ def search(view: View, request: SearchRequest) -> dict:
         "per_page": request.per_page,
         "pages": -(-total // request.per_page) if request.per_page else 0,
         "hits": hits,
+        "next_cursor": cursor.next_cursor(found, request, total, after),
         "facets": facet_counts(view, request, docs),
         "histogram": date_histogram(view, request, docs),
         "query": {**request.to_json(), "parsed": readable(query), "entities": entities},

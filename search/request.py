@@ -18,7 +18,7 @@ from search.schema import FACETS
 
 SORTS = ("relevance", "date", "-date")
 INTERVALS = ("month", "year")
-MAX_PAGE = 1000
+MAX_PAGE = 10_000  # page * per_page reaches at most search.cursor.MAX_WINDOW hits
 MAX_FACET_SIZE = 1000
 MAX_FRAGMENTS = 10
 FRAGMENT_SIZES = (20, 1000)
@@ -35,7 +35,8 @@ def parameters(bounds: limits.Limits) -> dict[str, str]:
         "from": "earliest publication date: YYYY, YYYY-MM or YYYY-MM-DD",
         "to": "latest publication date: YYYY, YYYY-MM or YYYY-MM-DD (inclusive)",
         "sort": "relevance (default), date (oldest first) or -date (newest first); undated last",
-        "page": "page number, from 1",
+        "page": "page number, from 1, while page * per_page is at most 10,000; further, "
+        "page on with cursor",
         "per_page": f"hits per page, 0 to {bounds.max_per_page} (default 10)",
         "facets": "comma-separated facets to count (default all; 'none' for none)",
         "facet_size": f"values per facet, 1 to {MAX_FACET_SIZE} (default 10)",

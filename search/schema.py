@@ -7,12 +7,13 @@ from here without loading the writer (search.index) or its processes.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from whoosh.fields import DATETIME, ID, KEYWORD, STORED, SchemaClass
+from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, SchemaClass
 
 from search.analysis import ArticleText, text_analyzer
 
@@ -67,6 +68,9 @@ class ArticleSchema(SchemaClass):
     side = _facet()  # sides of the war the article shows acting (tagging.SIDES)
     operation = _facet()  # named military operations (Euphrates Shield ...)
     tags = STORED()  # Tagged.to_json(): declared and inferred values apart, mention counts
+    # When the document was written, in microseconds since 1970 UTC: "new since" reads it
+    # (an old report indexed today is new). Stamped under the write lock (see stamp).
+    indexed_at = NUMERIC(int, bits=64, stored=True, sortable=True, signed=False)
 
 
 def _keywords(values: Iterable[str | None]) -> str:
@@ -75,8 +79,23 @@ def _keywords(values: Iterable[str | None]) -> str:
     return ",".join(v for v in unique if v)
 
 
+def stamp() -> int:
+    """Now, as an `indexed_at` value (microseconds since 1970 UTC). Writers stamp documents
+    while holding the write lock, so every document a reader cannot see yet has a later stamp
+    than every document it can: a "new since" token never passes over one."""
+    return time.time_ns() // 1000
+
+
+def indexed_time(value: int | None) -> str | None:
+    """An `indexed_at` value as ISO 8601 UTC (to the microsecond); None for none."""
+    if value is None:
+        return None
+    return datetime.fromtimestamp(value / 1_000_000, UTC).isoformat(timespec="microseconds")
+
+
 def to_document(tagged: Tagged) -> dict[str, Any]:
-    """The Whoosh fields of a tagged article."""
+    """The Whoosh fields of a tagged article, stamped now (or when a restored export says
+    it was first indexed)."""
     article = tagged.article
     stored = tagged.to_json()
     del stored["id"], stored["title"]
@@ -95,6 +114,7 @@ def to_document(tagged: Tagged) -> dict[str, Any]:
         "region": _keywords(tagged.regions),
         "theme": _keywords(tagged.themes),
         "tags": stored,
+        "indexed_at": article.recorded_indexed_at or stamp(),
     }
     for facet in ENTITY_FACETS:
         doc[facet] = _keywords(tagged.names(facet))

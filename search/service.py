@@ -39,6 +39,7 @@ class Service:
         self._view: View | None = None
         self._retired: View | None = None
         self._checked = 0.0
+        self._pins: dict[View, int] = {}  # views in use by a long read (an export)
 
     def view(self) -> View:
         """The current view; IndexUnavailable (503) when there is no index."""
@@ -49,6 +50,23 @@ class Service:
                 self._refresh()
             assert self._view is not None  # _refresh raises when it has none
             return self._view
+
+    def pin(self) -> View:
+        """The current view, kept open until unpin(view) however the index changes meanwhile:
+        for a read that outlasts refreshes (an export streams for minutes)."""
+        view = self.view()
+        with self._lock:
+            self._pins[view] = self._pins.get(view, 0) + 1
+        return view
+
+    def unpin(self, view: View) -> None:
+        """The long read of `view` is done: close it if it was replaced meanwhile."""
+        with self._lock:
+            left = self._pins.pop(view, 1) - 1
+            if left:
+                self._pins[view] = left
+            elif view is not self._view and view is not self._retired:
+                view.close()
 
     def changed(self) -> None:
         """The index was just committed to: the next view() looks again."""
@@ -76,8 +94,8 @@ class Service:
     def _replace(self, index, view: View, generation: Path | None) -> None:
         # The view being replaced may still be in use by a request that got it just before;
         # it is closed at the next replacement, not now.
-        if self._retired is not None:
-            self._retired.close()
+        if self._retired is not None and self._retired not in self._pins:
+            self._retired.close()  # a pinned one is closed by unpin
         self._retired = self._view
         self._index, self._view, self._generation = index, view, generation
 

@@ -46,6 +46,17 @@ def seeds_index(tmp_path_factory) -> Path:
     return build_seeds(tmp_path_factory.mktemp("seeds") / "ix")
 
 
+@pytest.fixture(scope="session")
+def fakes_index(fakes_csv, tmp_path_factory) -> Path:
+    """FA-KES indexed once by the real CLI; tests that write take a copy."""
+    from tests.live import run
+
+    folder = tmp_path_factory.mktemp("fakes") / "ix"
+    result = run("index", fakes_csv, "--index", folder, "-q")
+    assert result.returncode in (0, 1), result.stderr  # 1: FA-KES repeats an id
+    return folder
+
+
 @pytest.fixture
 def index(seeds_index, tmp_path) -> Path:
     """A fresh copy of the seed index for one test to change."""

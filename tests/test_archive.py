@@ -180,7 +180,7 @@ def test_export_records_in_id_order_with_every_key(seed_root):
     records = list(export_records(seed_root))
     assert [r["id"] for r in records] == sorted(r["id"] for r in records)
     for record in records:
-        assert list(record) == [*EXPORT_KEYS, "tags"]
+        assert list(record) == [*EXPORT_KEYS, "indexed_at", "tags"]
         assert "origin" in record["tags"] and "id" not in record["tags"]
         json.dumps(record)
     first = next(r for r in records if r["id"] == "000_26f141be685b02d9")

@@ -7,6 +7,8 @@ used: the driver and the browser are named by path, so nothing is downloaded.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -18,6 +20,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import feedparser
 import pytest
 
 from tests.live import ROOT, Server
@@ -314,6 +317,24 @@ def test_facet_checkbox_narrows_and_counts_update(page, probed):
         assert not wrong, f"facet {name}: shown vs API counts (shown, api) differ: {wrong}"
     changed = [name for name in FACETS if name != "faction" and after[name] != before[name]]
     assert changed, f"no other facet's counts changed after ticking {value!r}: {after}"
+
+
+def test_follow_and_export_links_carry_the_current_search(page, probed):
+    """The page offers the current search as a feed and as a CSV of every result."""
+    arm(page)
+    page.get(probed.url + "/?q=Raqqa&country=Syria&sort=-date&page=2")
+    wait_rendered(page, "Raqqa")
+    follow = page.find_element(By.CSS_SELECTOR, "a#follow")
+    export = page.find_element(By.CSS_SELECTOR, "a#export-csv")
+    assert follow.is_displayed() and export.is_displayed()
+    search = "q=Raqqa&country=Syria&sort=-date"  # every result: no page
+    assert follow.get_attribute("href") == f"{probed.url}/search.atom?{search}"
+    assert export.get_attribute("href") == f"{probed.url}/search.csv?{search}"
+    total = api(probed, "/search", q="Raqqa", country="Syria")["total"]
+    feed = feedparser.parse(probed.client.get(follow.get_attribute("href")).content)
+    assert not feed.bozo and len(feed.entries) == total > 0
+    rows = list(csv.DictReader(io.StringIO(probed.client.get(export.get_attribute("href")).text)))
+    assert len(rows) == total
 
 
 def test_back_button_restores_previous_search(page):

@@ -99,8 +99,8 @@ def test_every_value_given():
 @pytest.mark.parametrize(
     ("params", "param", "message"),
     [
-        ({"page": ["0"]}, "page", "page must be between 1 and 1000, not 0"),
-        ({"page": ["1001"]}, "page", "page must be between 1 and 1000, not 1001"),
+        ({"page": ["0"]}, "page", "page must be between 1 and 10000, not 0"),
+        ({"page": ["10001"]}, "page", "page must be between 1 and 10000, not 10001"),
         ({"page": ["1.5"]}, "page", "page must be a whole number, not '1.5'"),
         ({"per_page": ["101"]}, "per_page", "per_page must be between 0 and 100, not 101"),
         ({"per_page": ["-1"]}, "per_page", "per_page must be between 0 and 100, not -1"),

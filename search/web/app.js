@@ -94,6 +94,7 @@ async function show(state) {
     if (mine !== generation) return;
     $("#error").hidden = true;
     renderStatus(result, state);
+    renderTakeAway(state);
     renderFilters(state);
     renderHits(result, state);
     renderFacets(result, state);
@@ -115,6 +116,7 @@ async function show(state) {
     $("#pager").hidden = true;
     $("#timeline").hidden = true;
     $("#map").hidden = true;
+    $("#take-away").hidden = true;
     settled("error");
   }
   window.lastRenderMs = Math.round(performance.now() - inputAt);
@@ -135,6 +137,15 @@ function renderStatus(result, state) {
     });
     status.append(" Did you mean ", link, ` (${result.suggestion.total})?`);
   }
+}
+
+// The current search as a feed to follow and as a file of every result (not one page).
+function renderTakeAway(state) {
+  const query = toParams({ ...state, page: 1 }, false).toString();
+  const suffix = query ? "?" + query : "";
+  $("#follow").href = "/search.atom" + suffix;
+  $("#export-csv").href = "/search.csv" + suffix;
+  $("#take-away").hidden = false;
 }
 
 function renderFilters(state) {
