@@ -9,10 +9,13 @@ from search import __version__, limits
 from search.articles import RECORD_KEYS
 from search.intake import LIST_FIELDS
 from search.request import (
+    COLLAPSES,
+    COUNTS,
     FRAGMENT_SIZES,
     INTERVALS,
     MAX_FACET_SIZE,
     MAX_FRAGMENTS,
+    MAX_MEMBERS,
     MAX_PAGE,
     SORTS,
     parameters,
@@ -79,10 +82,60 @@ HIT = {
         "author": _NULLABLE_STRING,
         "url": _NULLABLE_STRING,
         "tags": TAGS,
+        "story": STORY,
         "highlights": {
             "type": "object",
             "properties": {"title": FRAGMENT, "body": {"type": "array", "items": FRAGMENT}},
         },
+    },
+}
+BRIEF = {
+    "type": "object",
+    "required": ["id", "date", "source"],
+    "properties": {
+        "id": _STRING,
+        "date": {**_NULLABLE_STRING, "format": "date"},
+        "source": _NULLABLE_STRING,
+    },
+}
+STORY = {
+    "type": "object",
+    "description": "the copies of one report across outlets (grouped at index time)",
+    "required": ["id", "size", "first"],
+    "properties": {
+        "id": {**_STRING, "description": "stable: it stays as copies join or leave"},
+        "size": {**_INT, "description": "articles in the story"},
+        "first": {**BRIEF, "description": "the earliest member (then the lowest id)"},
+        "others": {
+            "type": "array",
+            "items": BRIEF,
+            "description": "with collapse=story: the other members in date order, up to members",
+        },
+    },
+}
+MEMBER = {
+    "type": "object",
+    "required": [*BRIEF["required"], "title", "first", "jaccard", "in_first", "first_in_it"],
+    "properties": {
+        **BRIEF["properties"],
+        "title": _NULLABLE_STRING,
+        "first": {"type": "boolean"},
+        "jaccard": {
+            "type": "number",
+            "description": "Jaccard of the 5-word shingles with the first",
+        },
+        "in_first": {"type": "number", "description": "share of its shingles in the first"},
+        "first_in_it": {"type": "number", "description": "share of the first's shingles in it"},
+    },
+}
+STORY_PAGE = {
+    "type": "object",
+    "required": [*STORY["required"], "requested", "members", "truncated"],
+    "properties": {
+        **{k: v for k, v in STORY["properties"].items() if k != "others"},
+        "requested": {**_STRING, "description": "the id asked for (a merged story's old id)"},
+        "members": {"type": "array", "items": MEMBER},
+        "truncated": {"type": "boolean"},
     },
 }
 HISTOGRAM = {"type": "array", "items": FACET["properties"]["values"]["items"]}
@@ -95,6 +148,7 @@ SEARCH = {
         "page": _INT,
         "per_page": _INT,
         "pages": _INT,
+        "stories": {**_INT, "description": "stories among the matches"},
         "hits": {"type": "array", "items": HIT},
         "facets": {"type": "object", "additionalProperties": FACET},
         "histogram": {"type": "object", "properties": {"year": HISTOGRAM, "month": HISTOGRAM}},
@@ -205,6 +259,9 @@ def _search_params() -> list[dict]:
         "q": {"type": "string", "maxLength": bounds.max_query_length},
         "from": {"type": "string", "pattern": DATE_PATTERN},
         "to": {"type": "string", "pattern": DATE_PATTERN},
+        "collapse": _choice(COLLAPSES),
+        "members": _number(0, MAX_MEMBERS),
+        "count": _choice(COUNTS),
     }
     out = []
     for name, help_text in parameters(bounds).items():
@@ -288,6 +345,14 @@ def spec() -> dict:
         "/documents/{id}/similar": _get(
             "Articles like this one", [doc_id, size(10, 100)], OBJECT, 400, 404, 503
         ),
+        "/stories/{id}": _get(
+            "A story: its members in date order, the first, how much each differs from it",
+            [_param("id", "story id", _STRING, "path"), size(100, 1000)],
+            STORY_PAGE,
+            400,
+            404,
+            503,
+        ),
         "/facets/{name}": _get(
             "Values of one facet with counts among matching articles",
             [
@@ -345,7 +410,13 @@ def spec() -> dict:
         },
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR, "Search": SEARCH, "Hit": HIT, "Article": ARTICLE},
+            "schemas": {
+                "Error": ERROR,
+                "Search": SEARCH,
+                "Hit": HIT,
+                "Article": ARTICLE,
+                "Story": STORY_PAGE,
+            },
             "securitySchemes": {
                 "apiKey": {
                     "type": "http",

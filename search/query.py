@@ -17,6 +17,7 @@ from search import facets, highlight
 from search.errors import NotFound
 from search.request import SearchRequest
 from search.stored import as_json
+from search.story_view import collapsed
 from search.suggest import suggestion
 from search.view import View, build, docnums
 
@@ -104,25 +105,45 @@ def search(view: View, request: SearchRequest) -> dict:
     relevance = request.sort == "relevance"
     hits = []
     offset = (request.page - 1) * request.per_page
+    stories = view.stories
+    found = stories.distinct(docs)  # the stories among the matches
+    if request.collapse:
+        total = found
     if request.per_page and offset < total:
-        # search() rather than search_page(): the latter counts every match a second time
-        results = searcher.search(
-            query, limit=offset + request.per_page, sortedby=_sort(request.sort)
-        )
-        page = range(offset, min(offset + request.per_page, results.scored_length()))
-        numbers = [results.docnum(index) for index in page]
+        if request.collapse:  # one hit per story, its best-ranked member
+            page = collapsed(
+                searcher,
+                query,
+                _sort(request.sort),
+                stories.group,
+                offset,
+                request.per_page,
+                len(docs),
+            )
+        else:  # search() rather than search_page(): the latter counts every match again
+            results = searcher.search(
+                query, limit=offset + request.per_page, sortedby=_sort(request.sort)
+            )
+            ranks = range(offset, min(offset + request.per_page, results.scored_length()))
+            page = [(results.docnum(i), results.score(i) if relevance else None) for i in ranks]
+        numbers = [docnum for docnum, _ in page]
         spans = _spans(searcher, terms, numbers) if request.highlight else {}
-        for index, docnum in zip(page, numbers, strict=True):
+        for docnum, score in page:
             stored = searcher.stored_fields(docnum)
-            score = round(results.score(index), 4) if relevance else None
-            ranges = {field: found[docnum] for field, found in spans.items()}
-            hits.append(hit_json(stored, score, terms, request, ranges))
+            ranges = {field: found_[docnum] for field, found_ in spans.items()}
+            rounded = None if score is None else round(score, 4)
+            hit = hit_json(stored, rounded, terms, request, ranges)
+            hit["story"] = stories.story_of(docnum)
+            if request.collapse:
+                hit["story"]["others"] = stories.others(docnum, request.members)
+            hits.append(hit)
     answer = {
         "total": total,
         "took_ms": 0.0,
         "page": request.page,
         "per_page": request.per_page,
         "pages": -(-total // request.per_page) if request.per_page else 0,
+        "stories": found,
         "hits": hits,
         "facets": facet_counts(view, request, docs),
         "histogram": date_histogram(view, request, docs),
@@ -152,7 +173,7 @@ def facet_counts(view: View, request: SearchRequest, docs: set[int]) -> dict:
     out = {}
     for name in request.facets:
         among = docnums(view, build(view, request, skip=name)[0]) if name in filtered else docs
-        out[name] = facets.ranked(view.count(name, among), request.facet_size)
+        out[name] = facets.ranked(view.count_by(name, among, request.by_story), request.facet_size)
     return out
 
 
@@ -162,7 +183,8 @@ def date_histogram(view: View, request: SearchRequest, docs: set[int]) -> dict:
     if request.date_from or request.date_to:
         docs = docnums(view, build(view, request, skip="date")[0])
     return {
-        interval: facets.histogram(view.count(interval, docs)) for interval in ("year", "month")
+        interval: facets.histogram(view.count_by(interval, docs, request.by_story))
+        for interval in ("year", "month")
     }
 
 
@@ -184,6 +206,7 @@ def document(view: View, doc_id: str) -> dict:
         "date": fields["date"],
         **{k: v for k, v in fields["tags"].items() if k != "date"},
         "facets": fields["facets"],
+        "story": view.stories.story_of(view.searcher.document_number(id=doc_id)),
     }
 
 
@@ -211,10 +234,18 @@ def similar(view: View, doc_id: str, size: int = 10) -> dict:
     return {"id": doc_id, "hits": hits}
 
 
+def story(view: View, story_id: str, size: int) -> dict:
+    """GET /stories/{id}: a story's members in date order (search.story_view)."""
+    found = view.stories.story(story_id, size)
+    if found is None:
+        raise NotFound(f"no story with id {story_id!r}", "id")
+    return found
+
+
 def facet_values(view: View, request: SearchRequest, name: str, prefix: str, size: int) -> dict:
     """All values of one facet with counts among the matching articles, optionally by prefix."""
     query, _ = build(view, request, skip=name)
-    counter = view.count(name, docnums(view, query))
+    counter = view.count_by(name, docnums(view, query), request.by_story)
     return {"name": name, "prefix": prefix, **facets.ranked(counter, size, prefix)}
 
 
@@ -223,22 +254,14 @@ def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dic
     query, entities = build(view, request)
     docs = docnums(view, query)
     values, periods = view.values(facet), view.values(interval)
-    top = facets.ranked(view.count(facet, docs), request.facet_size)
+    top = facets.ranked(view.count_by(facet, docs, request.by_story), request.facet_size)
     keep = {item["value"] for item in top["values"]}
-    table: dict[str, Counter[str]] = {}
-    undated = 0
-    for docnum in docs:
-        period = periods[docnum]
-        if not period:
-            undated += 1
-            continue
-        row = table.setdefault(period[0], Counter())
-        row["__total__"] += 1
-        row.update(v for v in values[docnum] if v in keep)
+    group = view.stories.group if request.by_story else None
+    table, undated = _per_period(docs, periods, values, keep, group)
     return {
         "facet": facet,
         "interval": interval,
-        "total": len(docs),
+        "total": view.stories.distinct(docs) if request.by_story else len(docs),
         "undated": undated,
         "values": top["values"],
         "truncated": top["truncated"],
@@ -252,3 +275,31 @@ def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dic
         ],
         "query": {**request.to_json(), "parsed": str(query), "entities": entities},
     }
+
+
+def _per_period(docs, periods, values, keep: set[str], group: list[int] | None):
+    """period -> Counter of the kept values and __total__; and the undated count. With
+    `group` (docnum -> story), a story counts once per period and value it has a member in."""
+    table: dict[str, Counter[str]] = {}
+    undated = 0
+    seen: set[tuple] = set()
+    for docnum in docs:
+        period = periods[docnum]
+        new = [v for v in values[docnum] if v in keep]
+        if group is not None:
+            story = group[docnum]
+            if (period, story) in seen:
+                new = [v for v in new if (period, story, v) not in seen]
+                seen.update((period, story, v) for v in new)
+                if period and new:
+                    table[period[0]].update(new)
+                continue
+            seen.add((period, story))
+            seen.update((period, story, v) for v in new)
+        if not period:
+            undated += 1
+            continue
+        row = table.setdefault(period[0], Counter())
+        row["__total__"] += 1
+        row.update(new)
+    return table, undated

@@ -38,9 +38,7 @@ def words(text: str) -> list[str]:
 def shingles(text: str) -> np.ndarray:
     """The distinct SHINGLE-word shingles of a text as sorted uint64 hashes (empty when the
     text has fewer than SHINGLE words)."""
-    hashed = np.fromiter(
-        (zlib.crc32(w.encode()) for w in words(text)), dtype=np.uint64
-    )
+    hashed = np.fromiter((zlib.crc32(w.encode()) for w in words(text)), dtype=np.uint64)
     count = len(hashed) - SHINGLE + 1
     if count <= 0:
         return np.empty(0, dtype=np.uint64)

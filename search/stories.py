@@ -367,7 +367,7 @@ class _Grouping:
                 self.founders.append(added.ids[founder])
             for n in news:
                 story[n] = keeper
-        for n in np.flatnonzero(story < 0):
+        for n in np.flatnonzero(story < 0).tolist():
             story[n] = count + len(self.founders)
             self.founders.append(added.ids[n])
         return story
@@ -409,15 +409,15 @@ def _table(
     old_story = old.story.astype(np.int64)
     for source, target in renumber.items():
         old_story[old_story == source] = target
-    ids = np.concatenate([old.ids.astype(bytes), added.ids.astype(bytes)])
-    story = np.concatenate([old_story, new_story])
-    days = np.concatenate([old.days, added.days]).astype(np.int32)
-    bands = np.concatenate([old.bands, added.bands]).reshape(-1, BANDS).astype(np.uint32)
-    keyed = np.concatenate([old.keyed, added.keyed]).astype(bool)
-    order = np.argsort(ids, kind="stable")
-    ids, story, days, bands, keyed = (a[order] for a in (ids, story, days, bands, keyed))
-    used, numbered = np.unique(story, return_inverse=True)
-    numbered = numbered.astype(np.int32).reshape(-1)
+    unsorted_ids = np.concatenate([old.ids.astype(bytes), added.ids.astype(bytes)])
+    order = np.argsort(unsorted_ids, kind="stable")
+    ids = unsorted_ids[order]
+    story = np.concatenate([old_story, new_story])[order]
+    days = np.concatenate([old.days, added.days]).astype(np.int32)[order]
+    bands = np.concatenate([old.bands, added.bands]).reshape(-1, BANDS).astype(np.uint32)[order]
+    keyed = np.concatenate([old.keyed, added.keyed]).astype(bool)[order]
+    used, inverse = np.unique(story, return_inverse=True)
+    numbered = inverse.astype(np.int32).reshape(-1)
     merged = {names[source]: names[target] for source, target in renumber.items()}
     alias_from = [*state.alias_from.tolist(), *merged]
     alias_to = [merged.get(t, t) for t in state.alias_to.tolist()] + list(merged.values())

@@ -13,6 +13,7 @@ an export/restore re-indexes the articles, which groups them again.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -69,7 +70,7 @@ def save(folder: Path, generation: int, state: StoryState) -> Path:
     path = story_file(folder, generation)
     temp = folder / f".{path.name}.{os.getpid()}.tmp"
     with open(temp, "wb") as handle:
-        np.savez(handle, **state.arrays())
+        np.savez(handle, allow_pickle=False, **state.arrays())
     os.replace(temp, path)
     return path
 
@@ -79,10 +80,8 @@ def prune(folder: Path, generation: int) -> None:
     for path in folder.iterdir():
         match = _FILE.match(path.name)
         if match and int(match[1]) < generation - KEEP:
-            try:
+            with contextlib.suppress(OSError):
                 path.unlink()
-            except OSError:
-                pass
 
 
 class StoryWriter(DurableWriter):
