@@ -69,26 +69,6 @@ FACET: dict[str, Any] = {
     },
 }
 TAGS = {"type": "object", "properties": {n: {"type": "array", "items": _STRING} for n in FACETS}}
-HIT = {
-    "type": "object",
-    "required": ["id", "score", "title", "date", "source", "author", "url", "tags"],
-    "properties": {
-        "id": _STRING,
-        "score": {"type": ["number", "null"]},
-        "title": _STRING,
-        "title_html": {**_STRING, "description": "the title HTML-escaped"},
-        "date": {**_NULLABLE_STRING, "format": "date"},
-        "source": _NULLABLE_STRING,
-        "author": _NULLABLE_STRING,
-        "url": _NULLABLE_STRING,
-        "tags": TAGS,
-        "story": STORY,
-        "highlights": {
-            "type": "object",
-            "properties": {"title": FRAGMENT, "body": {"type": "array", "items": FRAGMENT}},
-        },
-    },
-}
 BRIEF = {
     "type": "object",
     "required": ["id", "date", "source"],
@@ -136,6 +116,26 @@ STORY_PAGE = {
         "requested": {**_STRING, "description": "the id asked for (a merged story's old id)"},
         "members": {"type": "array", "items": MEMBER},
         "truncated": {"type": "boolean"},
+    },
+}
+HIT = {
+    "type": "object",
+    "required": ["id", "score", "title", "date", "source", "author", "url", "tags"],
+    "properties": {
+        "id": _STRING,
+        "score": {"type": ["number", "null"]},
+        "title": _STRING,
+        "title_html": {**_STRING, "description": "the title HTML-escaped"},
+        "date": {**_NULLABLE_STRING, "format": "date"},
+        "source": _NULLABLE_STRING,
+        "author": _NULLABLE_STRING,
+        "url": _NULLABLE_STRING,
+        "tags": TAGS,
+        "story": STORY,
+        "highlights": {
+            "type": "object",
+            "properties": {"title": FRAGMENT, "body": {"type": "array", "items": FRAGMENT}},
+        },
     },
 }
 HISTOGRAM = {"type": "array", "items": FACET["properties"]["values"]["items"]}
