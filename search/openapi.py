@@ -69,23 +69,25 @@ FACET: dict[str, Any] = {
     },
 }
 TAGS = {"type": "object", "properties": {n: {"type": "array", "items": _STRING} for n in FACETS}}
-BRIEF = {
-    "type": "object",
-    "required": ["id", "date", "source"],
-    "properties": {
-        "id": _STRING,
-        "date": {**_NULLABLE_STRING, "format": "date"},
-        "source": _NULLABLE_STRING,
-    },
+_BRIEF_REQUIRED = ["id", "date", "source"]
+_BRIEF_PROPERTIES: dict[str, Any] = {
+    "id": _STRING,
+    "date": {**_NULLABLE_STRING, "format": "date"},
+    "source": _NULLABLE_STRING,
+}
+BRIEF = {"type": "object", "required": _BRIEF_REQUIRED, "properties": _BRIEF_PROPERTIES}
+_STORY_REQUIRED = ["id", "size", "first"]
+_STORY_PROPERTIES: dict[str, Any] = {
+    "id": {**_STRING, "description": "stable: it stays as copies join or leave"},
+    "size": {**_INT, "description": "articles in the story"},
+    "first": {**BRIEF, "description": "the earliest member (then the lowest id)"},
 }
 STORY = {
     "type": "object",
     "description": "the copies of one report across outlets (grouped at index time)",
-    "required": ["id", "size", "first"],
+    "required": _STORY_REQUIRED,
     "properties": {
-        "id": {**_STRING, "description": "stable: it stays as copies join or leave"},
-        "size": {**_INT, "description": "articles in the story"},
-        "first": {**BRIEF, "description": "the earliest member (then the lowest id)"},
+        **_STORY_PROPERTIES,
         "others": {
             "type": "array",
             "items": BRIEF,
@@ -95,9 +97,9 @@ STORY = {
 }
 MEMBER = {
     "type": "object",
-    "required": [*BRIEF["required"], "title", "first", "jaccard", "in_first", "first_in_it"],
+    "required": [*_BRIEF_REQUIRED, "title", "first", "jaccard", "in_first", "first_in_it"],
     "properties": {
-        **BRIEF["properties"],
+        **_BRIEF_PROPERTIES,
         "title": _NULLABLE_STRING,
         "first": {"type": "boolean"},
         "jaccard": {
@@ -110,9 +112,9 @@ MEMBER = {
 }
 STORY_PAGE = {
     "type": "object",
-    "required": [*STORY["required"], "requested", "members", "truncated"],
+    "required": [*_STORY_REQUIRED, "requested", "members", "truncated"],
     "properties": {
-        **{k: v for k, v in STORY["properties"].items() if k != "others"},
+        **_STORY_PROPERTIES,
         "requested": {**_STRING, "description": "the id asked for (a merged story's old id)"},
         "members": {"type": "array", "items": MEMBER},
         "truncated": {"type": "boolean"},
