@@ -36,7 +36,9 @@ class StoryView:
             rows = np.where(self.state.ids[at] == keys, at, -1)
         self.ids = ids
         self.rows = rows
-        groups = np.where(rows >= 0, self.state.story[rows.clip(0)], count + np.arange(len(ids)))
+        groups = count + np.arange(len(ids))  # a story of its own, unless the file says
+        if len(self.state.ids):
+            groups = np.where(rows >= 0, self.state.story[rows.clip(0)], groups)
         self.group: list[int] = groups.tolist()  # a list: indexed one by one in Python loops
         self.docnum_of_row = np.full(len(self.state.ids), -1, np.int64)
         live = [d for d in range(len(ids)) if rows[d] >= 0 and not reader.is_deleted(d)]
