@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from whoosh import query as wq
@@ -277,7 +278,7 @@ def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dic
     }
 
 
-def _per_period(docs, periods, values, keep: set[str], group: list[int] | None):
+def _per_period(docs, periods, values, keep: set[str], group: Sequence[int] | None):
     """period -> Counter of the kept values and __total__; and the undated count. With
     `group` (docnum -> story), a story counts once per period and value it has a member in."""
     table: dict[str, Counter[str]] = {}

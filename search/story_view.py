@@ -7,6 +7,7 @@ own, named as a new story of that article would be.
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
 from collections.abc import Iterable
 from itertools import chain, repeat
@@ -34,15 +35,17 @@ class StoryView:
             keys = np.array([i.encode() for i in ids], dtype=bytes)
             at = np.searchsorted(self.state.ids, keys).clip(0, len(self.state.ids) - 1)
             rows = np.where(self.state.ids[at] == keys, at, -1)
-        self.ids = ids
-        self.rows = rows
-        groups = count + np.arange(len(ids))  # a story of its own, unless the file says
+        self.rows = rows.astype(np.int32)
+        groups = count + np.arange(len(ids), dtype=np.int64)  # its own, unless the file says
         if len(self.state.ids):
             groups = np.where(rows >= 0, self.state.story[rows.clip(0)], groups)
-        self.group: list[int] = groups.tolist()  # a list: indexed one by one in Python loops
-        self.docnum_of_row = np.full(len(self.state.ids), -1, np.int64)
-        live = [d for d in range(len(ids)) if rows[d] >= 0 and not reader.is_deleted(d)]
-        self.docnum_of_row[rows[live]] = live
+        # an array, not a list of ints: indexed one by one in Python loops, 8 bytes a document
+        self.group = array("q", groups.astype(np.int64).tobytes())
+        self.docnum_of_row = np.full(len(self.state.ids), -1, np.int32)
+        known = np.flatnonzero(rows >= 0)
+        if reader.has_deletions():
+            known = np.array([d for d in known.tolist() if not reader.is_deleted(d)], np.int64)
+        self.docnum_of_row[rows[known]] = known
 
     # --- counting ---------------------------------------------------------------------------
 
@@ -62,7 +65,7 @@ class StoryView:
         """{id, size, first: {id, date, source}} of a document's story."""
         row = int(self.rows[docnum])
         if row < 0:
-            doc_id = self.ids[docnum]
+            doc_id = self.searcher.stored_fields(docnum)["id"]
             return {
                 "id": story_name(doc_id).decode(),
                 "size": 1,
@@ -119,11 +122,11 @@ class StoryView:
 
     def _lone(self, name: str) -> dict[str, Any] | None:
         """A document the story file does not list is a story of its own: found by name."""
+        reader = self.searcher.reader()
         for docnum in np.flatnonzero(self.rows < 0).tolist():
-            doc_id = self.ids[docnum]
-            if story_name(doc_id).decode() == name and not self.searcher.reader().is_deleted(
-                docnum
-            ):
+            if reader.is_deleted(docnum):
+                continue
+            if story_name(self.searcher.stored_fields(docnum)["id"]).decode() == name:
                 brief = self._brief_doc(docnum, title=True)
                 member = {**brief, "first": True, "jaccard": 1.0, "in_first": 1.0}
                 member["first_in_it"] = 1.0
@@ -187,7 +190,7 @@ def _ids(searcher: Searcher) -> list[str]:
 
 
 def collapsed(
-    searcher: Searcher, query, sortedby, group: list[int], start: int, size: int, total: int
+    searcher: Searcher, query, sortedby, group: array, start: int, size: int, total: int
 ) -> list[tuple[int, float | None]]:
     """Hits start..start+size of a ranking with one hit per story (its best-ranked member):
     (docnum, score or None when not ranked by relevance). Ranks more matches until enough
