@@ -11,7 +11,9 @@ import shutil
 import pytest
 
 from tests.live import Server, run
-from tests.test_browser import By, WebDriverWait, arm, browser, params, wait_for, wait_rendered  # noqa: F401  # noqa: F401  (imported there when available)
+
+# the driver fixture and helpers of the page's tests (that module skips when Chromium is missing)
+from tests.test_browser import By, arm, browser, params, wait_for, wait_rendered  # noqa: F401
 
 COPY_ID = "copy-of-seed-0"
 
