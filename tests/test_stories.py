@@ -83,6 +83,31 @@ def test_copies_join_leave_and_bridge_with_stable_ids():
     assert len(set(_story_of(state).values())) == 3
 
 
+def test_an_article_bridging_two_stories_merges_them_under_the_earlier_id():
+    from datetime import date
+
+    def words(name: str, count: int) -> str:
+        return " ".join(f"{name}{n}" for n in range(count))
+
+    # x and y share a core but not enough to be one report; z holds all of both
+    core, head, tail = words("core", 200), words("head", 100), words("tail", 100)
+    x, y = f"{head} {core}", f"{core} {tail}"
+    bodies = {"x1": x, "x2": x + " again", "y1": y, "y2": y + " again"}
+    signer = Signer(min_words=25)
+    for doc_id, body in bodies.items():
+        signer.add(doc_id, body, date(2017, 1, 1) if doc_id.startswith("x") else date(2018, 1, 1))
+    thresholds = Thresholds(0.8, 0.8, 0.5, 25)
+    state = update(StoryState.empty(), signer.signed(), (), bodies.__getitem__, thresholds)
+    story = _story_of(state)
+    assert story["x1"] == story["x2"] != story["y1"] == story["y2"]
+    bodies["z"] = f"{head} {core} {tail}"
+    state = update(state, _signed({"z": bodies["z"]}), (), bodies.__getitem__, thresholds)
+    merged = _story_of(state)
+    assert set(merged.values()) == {story["x1"]}  # the story whose first member is earlier
+    assert state.resolve(story["y1"]) == state.resolve(story["x1"])  # the old id still answers
+    assert int(state.size[state.resolve(story["x1"])]) == 5
+
+
 def test_short_bodies_are_stories_of_their_own():
     bodies = {"a": "Video: strikes on Idlib", "b": "Video: strikes on Idlib"}
     state = update(
