@@ -9,9 +9,10 @@ settings). Story ids never change as copies join or leave: a new story is named 
 of its founding article's id; when an article bridges two stories, the one whose first
 member is earliest keeps its id and the other's id becomes an alias of it.
 
-Memory: per article an id (its UTF-8 bytes, padded to the longest), 32 band keys (128
-bytes), a story number and a day (8 bytes), a flag (1 byte); per story a 16-byte id and two
-int32. Python objects are made only for the articles of the commit being grouped.
+Memory: per article an id (its UTF-8 bytes, padded to the longest), a short MinHash signature
+(128 uint16: 256 bytes), a story number and a day (8 bytes), a flag (1 byte); per story a
+16-byte id and two int32. Python objects are made only for the articles of the commit being
+grouped. Readers load the file without the signatures.
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ from datetime import date
 import numpy as np
 
 from search import settings
-from search.shingles import BANDS, Overlap, band_keys, overlap, shingles, signature
+from search.shingles import (
+    PERMUTATIONS,
+    Overlap,
+    band_keys,
+    estimate,
+    overlap,
+    shingles,
+    short,
+    signature,
+)
 
 UNDATED = np.iinfo(np.int32).max  # sorts after every date: undated members come last
 _EPOCH = date(1970, 1, 1).toordinal()
@@ -48,6 +58,11 @@ class Thresholds:
             settings.number("story_overlap"),
             settings.integer("story_min_words"),
         )
+
+    def least_jaccard(self) -> float:
+        """The least Jaccard of two bodies these thresholds can put in one story: the
+        shorter sharing `containment` of its shingles, the longer `overlap` of its own."""
+        return min(self.jaccard, 1 / (1 / self.containment + 1 / self.overlap - 1))
 
     def same(self, found: Overlap) -> bool:
         """Two bodies with this overlap are one report."""
@@ -76,7 +91,7 @@ class Signed:
 
     ids: np.ndarray  # bytes (S)
     days: np.ndarray  # int32
-    bands: np.ndarray  # uint32, (n, BANDS)
+    sigs: np.ndarray  # uint16, (n, PERMUTATIONS): short MinHash signatures
     keyed: np.ndarray  # bool
 
     @classmethod
@@ -84,7 +99,7 @@ class Signed:
         return cls(
             np.empty(0, "S1"),
             np.empty(0, np.int32),
-            np.empty((0, BANDS), np.uint32),
+            np.empty((0, PERMUTATIONS), np.uint16),
             np.empty(0, bool),
         )
 
@@ -96,7 +111,7 @@ class Signed:
         return cls(
             np.concatenate([p.ids for p in parts]),
             np.concatenate([p.days for p in parts]),
-            np.concatenate([p.bands for p in parts]),
+            np.concatenate([p.sigs for p in parts]),
             np.concatenate([p.keyed for p in parts]),
         )
 
@@ -108,7 +123,7 @@ class Signer:
         self.min_words = settings.integer("story_min_words") if min_words is None else min_words
         self.ids: list[bytes] = []
         self.days: list[int] = []
-        self.bands: list[np.ndarray] = []
+        self.sigs: list[np.ndarray] = []
         self.keyed: list[bool] = []
 
     def __len__(self) -> int:
@@ -119,7 +134,7 @@ class Signer:
         keyed = len(found) + 4 >= self.min_words  # SHINGLE words make one shingle
         self.ids.append(doc_id.encode())
         self.days.append(day_number(day))
-        self.bands.append(band_keys(signature(found)) if keyed else np.zeros(BANDS, np.uint32))
+        self.sigs.append(short(signature(found)) if keyed else np.zeros(PERMUTATIONS, np.uint16))
         self.keyed.append(keyed)
 
     def signed(self) -> Signed:
@@ -128,7 +143,7 @@ class Signer:
         return Signed(
             np.array(self.ids, dtype=bytes),
             np.array(self.days, dtype=np.int32),
-            np.stack(self.bands),
+            np.stack(self.sigs),
             np.array(self.keyed, dtype=bool),
         )
 
@@ -140,7 +155,7 @@ class StoryState:
     ids: np.ndarray  # S, sorted
     story: np.ndarray  # int32: index into names
     days: np.ndarray  # int32
-    bands: np.ndarray  # uint32 (n, BANDS)
+    sigs: np.ndarray  # uint16 (n, PERMUTATIONS); empty when loaded for reading only
     keyed: np.ndarray  # bool
     names: np.ndarray  # S16: story ids
     first: np.ndarray  # int32: row of each story's first member (earliest date, then id)
@@ -156,7 +171,7 @@ class StoryState:
             signed.ids,
             np.empty(0, np.int32),
             signed.days,
-            signed.bands,
+            signed.sigs,
             signed.keyed,
             none,
             np.empty(0, np.int32),
@@ -215,7 +230,7 @@ def _last_of_each(added: Signed) -> Signed:
     reverse = added.ids[::-1]
     _, first = np.unique(reverse, return_index=True)
     picked = np.sort(len(added.ids) - 1 - first)
-    return Signed(added.ids[picked], added.days[picked], added.bands[picked], added.keyed[picked])
+    return Signed(added.ids[picked], added.days[picked], added.sigs[picked], added.keyed[picked])
 
 
 @dataclass(frozen=True)
@@ -223,13 +238,13 @@ class _Old:
     ids: np.ndarray
     story: np.ndarray
     days: np.ndarray
-    bands: np.ndarray
+    sigs: np.ndarray
     keyed: np.ndarray
 
 
 def _rows(state: StoryState, keep: np.ndarray) -> _Old:
     return _Old(
-        state.ids[keep], state.story[keep], state.days[keep], state.bands[keep], state.keyed[keep]
+        state.ids[keep], state.story[keep], state.days[keep], state.sigs[keep], state.keyed[keep]
     )
 
 
@@ -243,6 +258,10 @@ class _Grouping:
         self.count = count  # old story numbers are below it
         self.founders: list[bytes] = []  # founding ids of the new stories, in number order
         self.renumber: dict[int, int] = {}  # old story merged -> the one it joined
+        self.old_bands, self.new_bands = band_keys(old.sigs), band_keys(added.sigs)
+        # no pair whose MinHash estimate is this far under the least Jaccard the thresholds
+        # can accept (3.4 standard errors at 0.44) is checked exactly
+        self.floor = thresholds.least_jaccard() - 0.15
         self._shingles: dict[bytes, np.ndarray] = {}
         self._parent: dict[tuple[str, int], tuple[str, int]] = {}
 
@@ -280,13 +299,17 @@ class _Grouping:
                 story = int(old.story[row])
                 if self._find(("s", story)) == self._find(node) or tried.get(story, 0) >= TRIES:
                     continue
+                if estimate(added.sigs[index], old.sigs[row]) < self.floor:
+                    continue
                 tried[story] = tried.get(story, 0) + 1
                 if self._same(own, old.ids[row]):
                     self._union(("s", story), node)
             for other in news:
-                if self._find(("n", other)) != self._find(node) and self._same(
-                    own, added.ids[other]
-                ):
+                if self._find(("n", other)) == self._find(node):
+                    continue
+                if estimate(added.sigs[index], added.sigs[other]) < self.floor:
+                    continue
+                if self._same(own, added.ids[other]):
                     self._union(("n", other), node)
         return self._assign()
 
@@ -299,13 +322,13 @@ class _Grouping:
         old_keyed = np.flatnonzero(old.keyed)
         new_keyed = np.flatnonzero(added.keyed)
         if len(new_keyed) <= SCAN:
-            old_bands = old.bands[old_keyed]
+            old_bands = self.old_bands[old_keyed]
             for index in new_keyed:
-                equal = old_bands == added.bands[index]
+                equal = old_bands == self.new_bands[index]
                 counts = equal.sum(axis=1)
                 for at in np.flatnonzero(counts)[:MAX_RUN]:
                     shared_old[index][int(old_keyed[at])] = int(counts[at])
-                same_new = (added.bands[new_keyed] == added.bands[index]).sum(axis=1)
+                same_new = (self.new_bands[new_keyed] == self.new_bands[index]).sum(axis=1)
                 for at in np.flatnonzero(same_new):
                     if new_keyed[at] < index:
                         shared_new[index][int(new_keyed[at])] = int(same_new[at])
@@ -320,11 +343,13 @@ class _Grouping:
         ]
 
     def _sorted_candidates(self, old_keyed, new_keyed, shared_old, shared_new) -> None:
-        added, old = self.added, self.old
+        old = self.old
         labels = np.concatenate([old_keyed, len(old.ids) + new_keyed])
         first_new = len(old.ids)
-        for band in range(BANDS):
-            keys = np.concatenate([old.bands[old_keyed, band], added.bands[new_keyed, band]])
+        for band in range(self.old_bands.shape[1]):
+            keys = np.concatenate(
+                [self.old_bands[old_keyed, band], self.new_bands[new_keyed, band]]
+            )
             order = np.argsort(keys, kind="stable")
             keys, ranked = keys[order], labels[order]
             starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
@@ -414,7 +439,7 @@ def _table(
     ids = unsorted_ids[order]
     story = np.concatenate([old_story, new_story])[order]
     days = np.concatenate([old.days, added.days]).astype(np.int32)[order]
-    bands = np.concatenate([old.bands, added.bands]).reshape(-1, BANDS).astype(np.uint32)[order]
+    sigs = np.concatenate([old.sigs, added.sigs]).reshape(-1, PERMUTATIONS)[order]
     keyed = np.concatenate([old.keyed, added.keyed]).astype(bool)[order]
     used, inverse = np.unique(story, return_inverse=True)
     numbered = inverse.astype(np.int32).reshape(-1)
@@ -425,7 +450,7 @@ def _table(
         ids=ids,
         story=numbered,
         days=days,
-        bands=bands,
+        sigs=sigs.astype(np.uint16),
         keyed=keyed,
         names=np.array(names, dtype="S16")[used] if len(used) else np.empty(0, "S16"),
         first=_firsts(numbered, days, len(used)).astype(np.int32),

@@ -51,15 +51,21 @@ def latest_file(folder: Path, generation: int) -> Path | None:
     return max(found)[1] if found else None
 
 
-def load(folder: Path, generation: int) -> StoryState | None:
+def load(folder: Path, generation: int, signatures: bool = True) -> StoryState | None:
     """The stories of commit `generation` of a folder; None when it has none (an index
-    built before stories, or in memory)."""
+    built before stories, or in memory). Without `signatures` (for readers), the signatures
+    are left on the disk."""
     path = latest_file(folder, generation)
     if path is None:
         return None
     try:
         with np.load(path, allow_pickle=False) as data:
-            return StoryState(**{name: data[name] for name in StoryState.__dataclass_fields__})
+            return StoryState(
+                **{
+                    name: data[name] if signatures or name != "sigs" else data[name][:0]
+                    for name in StoryState.__dataclass_fields__
+                }
+            )
     except (OSError, ValueError, KeyError) as error:  # removed meanwhile, or damaged
         log.warning("cannot read %s: %s", path, error)
         return None

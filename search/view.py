@@ -55,7 +55,8 @@ class View:
         """The stories of the documents, read once (search.story_view)."""
         if self._stories is None:
             generation = self.searcher.reader().generation()
-            state = load_stories(self._folder, generation) if self._folder else None
+            folder = self._folder
+            state = load_stories(folder, generation, signatures=False) if folder else None
             self._stories = StoryView(self.searcher, state)
         return self._stories
 
