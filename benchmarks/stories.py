@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from search import generations, story_store, whoosh_ext  # noqa: E402
 from search.files import read_paths  # noqa: E402
 from search.index import write  # noqa: E402
+from search.shingles import overlap, shingles  # noqa: E402
 from search.stories import Signer  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
@@ -143,16 +144,26 @@ def corpus_report(work: Path, n: int) -> tuple[list[str], Path]:
         f"- false groups: {len(grouped)} ({sum(len(m) for m in grouped)} articles)",
         f"- story file: {per_article:.0f} bytes per article",
     ]
+    if grouped:
+        wanted = {doc_id for group in grouped for doc_id in group}
+        bodies = {
+            d["id"]: shingles(d.get("body") or "")
+            for d in generations.documents(root)
+            if d["id"] in wanted
+        }
+        for group in grouped:
+            found = overlap(bodies[group[0]], bodies[group[1]])
+            lines.append(f"  - {', '.join(group)}: {found.to_json()}, shared {found.shared}")
     return lines, corpus
 
 
-def cost_report(work: Path, corpus: Path, n: int) -> list[str]:
+def cost_report(work: Path, corpus: Path, n: int, runs: int) -> list[str]:
     subset = work / f"cost-{n}.jsonl"
     with open(corpus, encoding="utf-8") as source, open(subset, "w", encoding="utf-8") as out:
         out.writelines(itertools.islice(source, n))
     original = (story_store.StoryWriter.before_toc, Signer.add)
     timings: dict[str, list[float]] = {"with": [], "without": []}
-    for run in range(2):
+    for run in range(runs):
         for mode in ("without", "with"):
             if mode == "without":
                 story_store.StoryWriter.before_toc = lambda self, segments: None  # type: ignore[method-assign]
@@ -165,7 +176,7 @@ def cost_report(work: Path, corpus: Path, n: int) -> list[str]:
     extra = best["with"] / best["without"] - 1
     runs = {mode: ", ".join(f"{t:.1f}" for t in values) for mode, values in timings.items()}
     return [
-        f"Build-time cost ({n} generated articles, one process, CPU seconds, best of 2 "
+        f"Build-time cost ({n} generated articles, one process, CPU seconds, best of {runs} "
         "alternated runs):",
         "",
         "| build | CPU s (runs) |",
@@ -180,6 +191,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000, help="generated articles")
     parser.add_argument("--cost-n", type=int, default=3000, help="articles of the cost runs")
+    parser.add_argument("--runs", type=int, default=3, help="cost runs of each build")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/stories.md")
     args = parser.parse_args()
     whoosh_ext.install()
@@ -188,7 +200,7 @@ def main() -> None:
         sections = [fakes_report(work)]
         lines, corpus = corpus_report(work, args.n)
         sections.append(lines)
-        sections.append(cost_report(work, corpus, args.cost_n))
+        sections.append(cost_report(work, corpus, args.cost_n, args.runs))
     heading = (
         f"### Stories, {platform.machine()}, Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%dT%H:%M:%S%z')}"

@@ -132,6 +132,12 @@ SETTINGS = {
             maximum=1,
         ),
         Setting(
+            "story_min_shared",
+            50,
+            "...and they share at least this many shingles (two short texts quoting one "
+            "sentence are not one report)",
+        ),
+        Setting(
             "story_min_words",
             25,
             "bodies with fewer words than this are stories of their own (too short to tell)",

@@ -90,6 +90,7 @@ class Overlap:
     jaccard: float
     shorter: float
     longer: float
+    shared: int = 0  # shingles in both
 
     def to_json(self) -> dict:
         return {
@@ -105,7 +106,7 @@ def overlap(a: np.ndarray, b: np.ndarray) -> Overlap:
         return Overlap(0.0, 0.0, 0.0)
     shared = len(np.intersect1d(a, b, assume_unique=True))
     small, large = sorted((len(a), len(b)))
-    return Overlap(shared / (small + large - shared), shared / small, shared / large)
+    return Overlap(shared / (small + large - shared), shared / small, shared / large, shared)
 
 
 def share(a: np.ndarray, b: np.ndarray) -> float:

@@ -49,6 +49,7 @@ class Thresholds:
     containment: float
     overlap: float
     min_words: int
+    min_shared: int = 50  # shingles both bodies hold, for a join by containment
 
     @classmethod
     def current(cls) -> Thresholds:
@@ -57,6 +58,7 @@ class Thresholds:
             settings.number("story_containment"),
             settings.number("story_overlap"),
             settings.integer("story_min_words"),
+            settings.integer("story_min_shared"),
         )
 
     def least_jaccard(self) -> float:
@@ -68,7 +70,11 @@ class Thresholds:
         """Two bodies with this overlap are one report."""
         if found.jaccard >= self.jaccard:
             return True
-        return found.shorter >= self.containment and found.longer >= self.overlap
+        return (
+            found.shorter >= self.containment
+            and found.longer >= self.overlap
+            and found.shared >= self.min_shared
+        )
 
 
 def story_name(doc_id: str, salt: int = 0) -> bytes:
