@@ -7,7 +7,9 @@ of contents (search.whoosh_ext.commit calls `before_toc`): the table's rename is
 atomic step that makes both visible, so a reader never sees documents without their stories,
 and a killed commit leaves at most an unreferenced story file. The file is synced with the
 segment files. An optimize (a commit that adds and deletes nothing) links the previous file
-under the new name. Snapshots copy it with the table of contents (maintenance.toc_files);
+under the new name. An index built before stories gets them at its next commit (an update, or
+`search optimize`), which signs its documents once. Snapshots copy it with the table of
+contents (maintenance.toc_files);
 an export/restore re-indexes the articles, which groups them again.
 """
 
@@ -130,6 +132,10 @@ class StoryWriter(DurableWriter):
             reader = segments_reader(self, segments)
             try:
                 searcher = Searcher(reader)
+                if state is None and reader.doc_count() > len(added.ids):
+                    # an index built before stories (or whose file is unreadable): its
+                    # documents are signed once, here, and grouped with the new ones
+                    added = Signed.join([_sign_all(searcher, set(added.ids.tolist())), added])
 
                 def body_of(doc_id: str) -> str:
                     stored = searcher.document(id=doc_id)
@@ -146,3 +152,15 @@ class StoryWriter(DurableWriter):
                 reader.close()
             save(folder, self.generation, state)
         prune(folder, self.generation)
+
+
+def _sign_all(searcher: Searcher, skip: set[bytes]) -> Signed:
+    """The signatures of every document of a searcher, but those in `skip`."""
+    signer = Signer()
+    for stored in searcher.documents():
+        if stored["id"].encode() in skip:
+            continue
+        day = stored.get("date")
+        date = day.date() if isinstance(day, datetime) else None
+        signer.add(stored["id"], stored.get("body") or "", date)
+    return signer.signed()

@@ -398,3 +398,19 @@ def _partition(story: dict[str, str]) -> set[frozenset[str]]:
     for doc_id, name in story.items():
         members[name].add(doc_id)
     return {frozenset(m) for m in members.values()}
+
+
+def test_an_index_built_before_stories_gets_them_at_its_next_commit(index, seed_paths, tmp_path):
+    folder = generations.built_generation(index)
+    for path in folder.glob("stories-*.npz"):
+        path.unlink()  # as an index built by an earlier version
+    with InProcess(index) as served:  # every document is a story of its own meanwhile
+        seed = seed_paths[2].stem
+        alone = served.client.get(f"/documents/{seed}").json()["story"]
+        assert alone["size"] == 1 and alone["first"]["id"] == seed
+        assert served.client.get(f"/stories/{alone['id']}").json()["size"] == 1
+    copy = tmp_path / "copy.json"
+    copy.write_text(json.dumps(_original(seed_paths[2])))
+    assert run("index", copy, "--index", index, "-q").returncode == 0
+    story = _story_of(_state(index))
+    assert len(story) == 6 and story[seed] == story[f"sf-{seed}"]
