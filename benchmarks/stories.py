@@ -174,15 +174,15 @@ def cost_report(work: Path, corpus: Path, n: int, runs: int) -> list[str]:
     story_store.StoryWriter.before_toc, Signer.add = original  # type: ignore[method-assign]
     best = {mode: min(values) for mode, values in timings.items()}
     extra = best["with"] / best["without"] - 1
-    runs = {mode: ", ".join(f"{t:.1f}" for t in values) for mode, values in timings.items()}
+    listed = {mode: ", ".join(f"{t:.1f}" for t in values) for mode, values in timings.items()}
     return [
         f"Build-time cost ({n} generated articles, one process, CPU seconds, best of {runs} "
         "alternated runs):",
         "",
         "| build | CPU s (runs) |",
         "| --- | ---: |",
-        f"| without grouping | {best['without']:.1f} ({runs['without']}) |",
-        f"| with grouping | {best['with']:.1f} ({runs['with']}) |",
+        f"| without grouping | {best['without']:.1f} ({listed['without']}) |",
+        f"| with grouping | {best['with']:.1f} ({listed['with']}) |",
         f"| cost | {extra * 100:+.1f}% |",
     ]
 
