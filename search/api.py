@@ -1,7 +1,7 @@
 """The HTTP API (v1): Starlette routes answering JSON, one error shape for every failure.
 
-    GET /search  /documents/{id}  /documents/{id}/similar  /facets/{name}  /suggest
-        /trends  /stats  /health  /openapi.json
+    GET /search  /documents/{id}  /documents/{id}/similar  /stories/{id}  /facets/{name}
+        /suggest  /trends  /stats  /health  /openapi.json
     POST /documents  PUT /documents/{id}  DELETE /documents/{id}   (with the API key)
 
 Whoosh is pure Python and CPU-bound, so handlers run the search in the event loop: a worker
@@ -98,6 +98,15 @@ async def similar(request: Request) -> Json:
     size = integer(params, "size", 10, 1, 100)
     view = _service(request).view()
     return Json(query.similar(view, request.path_params["id"], size))
+
+
+@reads
+async def story(request: Request) -> Json:
+    params = params_of(request.query_params.multi_items())
+    known_only(params, ("size",))
+    size = integer(params, "size", 100, 1, 1000)
+    view = _service(request).view()
+    return Json(query.story(view, request.path_params["id"], size))
 
 
 @reads
@@ -211,6 +220,7 @@ ROUTES = [
     Route("/documents", add_documents, methods=["POST"]),
     Route("/documents/{id:path}/similar", similar, methods=["GET"]),
     Route("/documents/{id:path}", one_document, methods=["GET", "PUT", "DELETE"]),
+    Route("/stories/{id}", story, methods=["GET"]),
     Route("/facets/{name}", facet, methods=["GET"]),
     Route("/suggest", suggest, methods=["GET"]),
     Route("/trends", trends, methods=["GET"]),

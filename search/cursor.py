@@ -89,6 +89,8 @@ def check_window(request: SearchRequest, cursor: Cursor | None) -> None:
     """Page numbers reach MAX_WINDOW hits; a cursor goes on from page 1 of its own."""
     if cursor is not None and request.page != 1:
         raise BadParameter("give cursor or page, not both: a cursor is its own page 1", "page")
+    if cursor is not None and request.collapse:
+        raise BadParameter("collapse=story pages by page number, not by cursor", "cursor")
     if request.page * request.per_page > MAX_WINDOW:
         raise BadParameter(
             f"page {request.page} of {request.per_page} goes past hit {MAX_WINDOW}, the last "

@@ -37,15 +37,17 @@ from search.generations import (
 from search.locking import WriteLock
 from search.schema import ArticleSchema, Change, stamp, to_document
 from search.segments import ParallelBuild
+from search.story_store import StoryWriter
 from search.tagging import tag
 
 log = logging.getLogger("search.index")
 
 
-def new_writer(ix: Index, **kwargs: Any) -> whoosh_ext.DurableWriter:
+def new_writer(ix: Index, **kwargs: Any) -> StoryWriter:
     """A Whoosh writer whose text fields start a fresh set of spelling words (ArticleText),
-    and whose commit is on the disk, in a power-safe order, when commit() returns."""
-    writer = whoosh_ext.DurableWriter(ix, **kwargs)
+    whose commit is on the disk, in a power-safe order, when commit() returns, and carries
+    the stories of the documents it lists (search.story_store)."""
+    writer = StoryWriter(ix, **kwargs)
     fresh_spelling(writer.schema)
     return writer
 
@@ -183,7 +185,9 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
                 summary.seconds = time.perf_counter() - started
                 on_progress(summary)
         if build is not None and build.started:
-            whoosh_ext.commit_segments(writer, build.finish())
+            segments = build.finish()
+            writer.signed = build.signed
+            whoosh_ext.commit_segments(writer, segments)
         else:
             for article in build.pending if build is not None else ():
                 writer.add_document(**to_document(tag(article)))

@@ -14,6 +14,7 @@ from search.generations import built_generation, index_root, open_index, point
 from search.index import cancel, new_writer
 from search.locking import WriteLock
 from search.saved import Store
+from search.story_store import story_file
 from search.whoosh_ext import INDEX_NAME, fsync_path, segment_count, toc_filename
 
 
@@ -41,11 +42,14 @@ class MissingSegment(FileNotFoundError):
 
 
 def toc_files(folder: Path) -> list[str]:
-    """The files of the latest commit in a generation folder: its table of contents and the
-    files of the segments it names. Stale files of killed commits and locks are left out."""
+    """The files of the latest commit in a generation folder: its table of contents, its
+    stories (when the index has them) and the files of the segments it names. Stale files of
+    killed commits and locks are left out."""
     storage = FileStorage(str(folder))
     toc = TOC.read(storage, INDEX_NAME)
     names = [toc_filename(toc.generation)]
+    if story_file(folder, toc.generation).exists():
+        names.append(story_file(folder, toc.generation).name)
     for segment in toc.segments:
         files = segment.list_files(storage)
         if not files:

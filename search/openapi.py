@@ -9,10 +9,13 @@ from search import __version__, limits
 from search.articles import RECORD_KEYS
 from search.intake import LIST_FIELDS
 from search.request import (
+    COLLAPSES,
+    COUNTS,
     FRAGMENT_SIZES,
     INTERVALS,
     MAX_FACET_SIZE,
     MAX_FRAGMENTS,
+    MAX_MEMBERS,
     MAX_PAGE,
     SORTS,
     parameters,
@@ -66,6 +69,57 @@ FACET: dict[str, Any] = {
     },
 }
 TAGS = {"type": "object", "properties": {n: {"type": "array", "items": _STRING} for n in FACETS}}
+_BRIEF_REQUIRED = ["id", "date", "source"]
+_BRIEF_PROPERTIES: dict[str, Any] = {
+    "id": _STRING,
+    "date": {**_NULLABLE_STRING, "format": "date"},
+    "source": _NULLABLE_STRING,
+}
+BRIEF = {"type": "object", "required": _BRIEF_REQUIRED, "properties": _BRIEF_PROPERTIES}
+_STORY_REQUIRED = ["id", "size", "first"]
+_STORY_PROPERTIES: dict[str, Any] = {
+    "id": {**_STRING, "description": "stable: it stays as copies join or leave"},
+    "size": {**_INT, "description": "articles in the story"},
+    "first": {**BRIEF, "description": "the earliest member (then the lowest id)"},
+}
+STORY = {
+    "type": "object",
+    "description": "the copies of one report across outlets (grouped at index time)",
+    "required": _STORY_REQUIRED,
+    "properties": {
+        **_STORY_PROPERTIES,
+        "others": {
+            "type": "array",
+            "items": BRIEF,
+            "description": "with collapse=story: the other members in date order, up to members",
+        },
+    },
+}
+MEMBER = {
+    "type": "object",
+    "required": [*_BRIEF_REQUIRED, "title", "first", "jaccard", "in_first", "first_in_it"],
+    "properties": {
+        **_BRIEF_PROPERTIES,
+        "title": _NULLABLE_STRING,
+        "first": {"type": "boolean"},
+        "jaccard": {
+            "type": "number",
+            "description": "Jaccard of the 5-word shingles with the first",
+        },
+        "in_first": {"type": "number", "description": "share of its shingles in the first"},
+        "first_in_it": {"type": "number", "description": "share of the first's shingles in it"},
+    },
+}
+STORY_PAGE = {
+    "type": "object",
+    "required": [*_STORY_REQUIRED, "requested", "members", "truncated"],
+    "properties": {
+        **_STORY_PROPERTIES,
+        "requested": {**_STRING, "description": "the id asked for (a merged story's old id)"},
+        "members": {"type": "array", "items": MEMBER},
+        "truncated": {"type": "boolean"},
+    },
+}
 HIT = {
     "type": "object",
     "required": ["id", "score", "title", "date", "source", "author", "url", "tags"],
@@ -81,6 +135,7 @@ HIT = {
         "url": _NULLABLE_STRING,
         "tags": TAGS,
         "facets": {**TAGS, "description": "the same as tags, as documents name it"},
+        "story": STORY,
         "highlights": {
             "type": "object",
             "properties": {"title": FRAGMENT, "body": {"type": "array", "items": FRAGMENT}},
@@ -97,6 +152,7 @@ SEARCH = {
         "page": _INT,
         "per_page": _INT,
         "pages": _INT,
+        "stories": {**_INT, "description": "stories among the matches"},
         "hits": {"type": "array", "items": HIT},
         "next_cursor": {
             **_NULLABLE_STRING,
@@ -269,6 +325,9 @@ def _search_params() -> list[dict]:
         "q": {"type": "string", "maxLength": bounds.max_query_length},
         "from": {"type": "string", "pattern": DATE_PATTERN},
         "to": {"type": "string", "pattern": DATE_PATTERN},
+        "collapse": _choice(COLLAPSES),
+        "members": _number(0, MAX_MEMBERS),
+        "count": _choice(COUNTS),
     }
     out = []
     for name, help_text in parameters(bounds).items():
@@ -359,6 +418,14 @@ def spec() -> dict:
         "/documents/{id}/similar": _get(
             "Articles like this one", [doc_id, size(10, 100)], OBJECT, 400, 404, 503
         ),
+        "/stories/{id}": _get(
+            "A story: its members in date order, the first, how much each differs from it",
+            [_param("id", "story id", _STRING, "path"), size(100, 1000)],
+            STORY_PAGE,
+            400,
+            404,
+            503,
+        ),
         "/facets/{name}": _get(
             "Values of one facet with counts among matching articles",
             [
@@ -424,7 +491,13 @@ def spec() -> dict:
         },
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR, "Search": SEARCH, "Hit": HIT, "Article": ARTICLE},
+            "schemas": {
+                "Error": ERROR,
+                "Search": SEARCH,
+                "Hit": HIT,
+                "Article": ARTICLE,
+                "Story": STORY_PAGE,
+            },
             "securitySchemes": {
                 "apiKey": {
                     "type": "http",

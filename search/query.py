@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from whoosh import query as wq
@@ -18,6 +19,7 @@ from search.readable import readable
 from search.request import SearchRequest
 from search.spellings import spellings
 from search.stored import as_json
+from search.story_view import collapsed
 from search.suggest import suggestion
 from search.view import View, build, docnums
 
@@ -94,22 +96,40 @@ def search(view: View, request: SearchRequest, after: cursor.Cursor | None = Non
     terms = positive_terms(query)
     relevance = request.sort == "relevance"
     hits = []
-    found = cursor.page(view, query, docs, request, after) if request.per_page else []
-    numbers = [docnum for docnum, _, _ in found]
+    stories = view.stories
+    found_stories = stories.distinct(docs)  # the stories among the matches
+    page: list[tuple[int, float | None]] = []
+    marks: list = []
+    if request.collapse:  # one hit per story, its best-ranked member; paged by number
+        total = found_stories
+        offset = (request.page - 1) * request.per_page
+        if request.per_page and offset < total:
+            page = collapsed(
+                searcher, query, request.sort, stories.group, offset, request.per_page, len(docs)
+            )
+    elif request.per_page:
+        marks = cursor.page(view, query, docs, request, after)
+        page = [(docnum, score) for docnum, score, _ in marks]
+    numbers = [docnum for docnum, _ in page]
     spans = _spans(searcher, terms, numbers) if request.highlight and numbers else {}
-    for docnum, score, _ in found:
+    for docnum, score in page:
         stored = searcher.stored_fields(docnum)
         shown = round(score, 4) if relevance and score is not None else None
         ranges = {field: matched[docnum] for field, matched in spans.items()}
-        hits.append(hit_json(stored, shown, terms, request, ranges))
+        hit = hit_json(stored, shown, terms, request, ranges)
+        hit["story"] = stories.story_of(docnum)
+        if request.collapse:
+            hit["story"]["others"] = stories.others(docnum, request.members)
+        hits.append(hit)
     answer = {
         "total": total,
         "took_ms": 0.0,
         "page": request.page,
         "per_page": request.per_page,
         "pages": -(-total // request.per_page) if request.per_page else 0,
+        "stories": found_stories,
         "hits": hits,
-        "next_cursor": cursor.next_cursor(found, request, total, after),
+        "next_cursor": cursor.next_cursor(marks, request, total, after),
         "facets": facet_counts(view, request, docs),
         "histogram": date_histogram(view, request, docs),
         "query": {**request.to_json(), "parsed": readable(query), "entities": entities},
@@ -138,7 +158,7 @@ def facet_counts(view: View, request: SearchRequest, docs: set[int]) -> dict:
     out = {}
     for name in request.facets:
         among = docnums(view, build(view, request, skip=name)[0]) if name in filtered else docs
-        out[name] = facets.ranked(view.count(name, among), request.facet_size)
+        out[name] = facets.ranked(view.count_by(name, among, request.by_story), request.facet_size)
     return out
 
 
@@ -148,7 +168,8 @@ def date_histogram(view: View, request: SearchRequest, docs: set[int]) -> dict:
     if request.date_from or request.date_to:
         docs = docnums(view, build(view, request, skip="date")[0])
     return {
-        interval: facets.histogram(view.count(interval, docs)) for interval in ("year", "month")
+        interval: facets.histogram(view.count_by(interval, docs, request.by_story))
+        for interval in ("year", "month")
     }
 
 
@@ -174,6 +195,7 @@ def document(view: View, doc_id: str) -> dict:
         "facets": fields["facets"],
         "tags": fields["facets"],  # a hit's name for the same lists
         "spellings": spellings(view.searcher.reader(), docnum, stored, fields["facets"]),
+        "story": view.stories.story_of(docnum),
     }
 
 
@@ -201,10 +223,18 @@ def similar(view: View, doc_id: str, size: int = 10) -> dict:
     return {"id": doc_id, "hits": hits}
 
 
+def story(view: View, story_id: str, size: int) -> dict:
+    """GET /stories/{id}: a story's members in date order (search.story_view)."""
+    found = view.stories.story(story_id, size)
+    if found is None:
+        raise NotFound(f"no story with id {story_id!r}", "id")
+    return found
+
+
 def facet_values(view: View, request: SearchRequest, name: str, prefix: str, size: int) -> dict:
     """All values of one facet with counts among the matching articles, optionally by prefix."""
     query, _ = build(view, request, skip=name)
-    counter = view.count(name, docnums(view, query))
+    counter = view.count_by(name, docnums(view, query), request.by_story)
     return {"name": name, "prefix": prefix, **facets.ranked(counter, size, prefix)}
 
 
@@ -214,22 +244,14 @@ def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dic
     query, entities = build(view, request)
     docs = docnums(view, query)
     values, periods = view.values(facet), view.values(interval)
-    top = facets.ranked(view.count(facet, docs), request.facet_size)
+    top = facets.ranked(view.count_by(facet, docs, request.by_story), request.facet_size)
     keep = {item["value"] for item in top["values"]}
-    table: dict[str, Counter[str]] = {}
-    undated = 0
-    for docnum in docs:
-        period = periods[docnum]
-        if not period:
-            undated += 1
-            continue
-        row = table.setdefault(period[0], Counter())
-        row["__total__"] += 1
-        row.update(v for v in values[docnum] if v in keep)
+    group = view.stories.group if request.by_story else None
+    table, undated = _per_period(docs, periods, values, keep, group)
     return {
         "facet": facet,
         "interval": interval,
-        "total": len(docs),
+        "total": view.stories.distinct(docs) if request.by_story else len(docs),
         "undated": undated,
         "values": top["values"],
         "truncated": top["truncated"],
@@ -243,3 +265,31 @@ def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dic
         ],
         "query": {**request.to_json(), "parsed": readable(query), "entities": entities},
     }
+
+
+def _per_period(docs, periods, values, keep: set[str], group: Sequence[int] | None):
+    """period -> Counter of the kept values and __total__; and the undated count. With
+    `group` (docnum -> story), a story counts once per period and value it has a member in."""
+    table: dict[str, Counter[str]] = {}
+    undated = 0
+    seen: set[tuple] = set()
+    for docnum in docs:
+        period = periods[docnum]
+        new = [v for v in values[docnum] if v in keep]
+        if group is not None:
+            story = group[docnum]
+            if (period, story) in seen:
+                new = [v for v in new if (period, story, v) not in seen]
+                seen.update((period, story, v) for v in new)
+                if period and new:
+                    table[period[0]].update(new)
+                continue
+            seen.add((period, story))
+            seen.update((period, story, v) for v in new)
+        if not period:
+            undated += 1
+            continue
+        row = table.setdefault(period[0], Counter())
+        row["__total__"] += 1
+        row.update(new)
+    return table, undated

@@ -18,6 +18,9 @@ from search.schema import FACETS
 
 SORTS = ("relevance", "date", "-date")
 INTERVALS = ("month", "year")
+COLLAPSES = ("story",)  # collapse=story: one hit per story (search.stories)
+COUNTS = ("articles", "stories")
+MAX_MEMBERS = 100
 MAX_PAGE = 10_000  # page * per_page reaches at most search.cursor.MAX_WINDOW hits
 MAX_FACET_SIZE = 1000
 MAX_FRAGMENTS = 10
@@ -44,6 +47,11 @@ def parameters(bounds: limits.Limits) -> dict[str, str]:
         "fragments": f"body fragments per hit, 0 to {MAX_FRAGMENTS} (default 3, a setting)",
         "fragment_size": "characters per fragment, "
         f"{FRAGMENT_SIZES[0]} to {FRAGMENT_SIZES[1]} (default 160, a setting)",
+        "collapse": "story: one hit per story (copies of one report across outlets), total "
+        "and pages counting stories; each hit lists its story's other members",
+        "members": f"with collapse=story, other members listed per hit, 0 to {MAX_MEMBERS} "
+        "(default 5)",
+        "count": "articles (default) or stories: what facet counts, the histogram and trends count",
     }
 
 
@@ -63,7 +71,15 @@ class SearchRequest:
     highlight: bool = True
     fragments: int = 3
     fragment_size: int = 160
+    collapse: str = ""  # "story": one hit per story
+    members: int = 5  # with collapse: other members listed per hit
+    count: str = "articles"  # or "stories": what facets, histogram and trends count
     extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def by_story(self) -> bool:
+        """Counts count stories."""
+        return self.count == "stories"
 
     def to_json(self) -> dict:
         return {
@@ -76,6 +92,8 @@ class SearchRequest:
             "per_page": self.per_page,
             "facets": list(self.facets),
             "facet_size": self.facet_size,
+            "collapse": self.collapse or None,
+            "count": self.count,
         }
 
 
@@ -213,5 +231,8 @@ def parse_request(params: Params, allowed: Sequence[str] = ()) -> SearchRequest:
         highlight=boolean(params, "highlight", True),
         fragments=integer(params, "fragments", bounds.fragments, 0, MAX_FRAGMENTS),
         fragment_size=integer(params, "fragment_size", bounds.fragment_size, *FRAGMENT_SIZES),
+        collapse=choice(params, "collapse", "", COLLAPSES),
+        members=integer(params, "members", 5, 0, MAX_MEMBERS),
+        count=choice(params, "count", "articles", COUNTS),
         extra={name: _one(params, name) for name in allowed},
     )

@@ -44,7 +44,8 @@ def _facet() -> KEYWORD:
 class ArticleSchema(SchemaClass):
     """One document per article. Facet fields hold canonical names, comma-separated."""
 
-    id = ID(stored=True, unique=True)
+    # sortable: a column of ids, read at once per searcher to map documents to their stories
+    id = ID(stored=True, unique=True, sortable=True)
     # spelling=True also keeps the unstemmed words (spell_title, spell_body): "did you mean"
     # suggestions and prefix expansion work on real words, not stems.
     # chars=True keeps each occurrence's character span in the postings: highlights are

@@ -24,6 +24,7 @@ from whoosh import index as whoosh_index
 from search import whoosh_ext
 from search.analysis import fresh_spelling
 from search.articles import Article
+from search.stories import Signed, Signer
 from search.tagging import tag
 
 BATCH = 100  # articles per message to a worker: large enough that pickling them is cheap
@@ -46,6 +47,7 @@ class ParallelBuild:
         self.results: Any = None  # a multiprocessing queue, once the workers start
         self.turn = 0
         self.batch: list[Article] = []
+        self.signed: list[Signed] = []  # the workers' band keys (search.stories), once finished
 
     @property
     def started(self) -> bool:
@@ -92,7 +94,8 @@ class ParallelBuild:
             raise WorkerFailed(f"indexing worker {number} died (exit code {worker.exitcode})")
 
     def finish(self) -> list:
-        """Wait for the workers; their segments in worker order (empty ones left out)."""
+        """Wait for the workers; their segments in worker order (empty ones left out). Their
+        articles' band keys are then in `signed`."""
         if self.batch:
             self._send(self.batch)
             self.batch = []
@@ -100,9 +103,10 @@ class ParallelBuild:
             self.turn = number
             self._send(None)
         segments: dict[int, object] = {}
+        signed: dict[int, Signed] = {}
         while len(segments) < self.jobs:
             try:
-                number, failure, segment = self.results.get(timeout=1)
+                number, failure, segment, signed[number] = self.results.get(timeout=1)
             except queue.Empty:
                 for number in range(self.jobs):
                     if number not in segments:
@@ -113,6 +117,7 @@ class ParallelBuild:
             segments[number] = segment
         for worker in self.workers:
             worker.join()
+        self.signed = [signed[n] for n in sorted(signed)]
         return [segments[n] for n in sorted(segments) if segments[n] is not None]
 
     def cancel(self) -> None:
@@ -140,17 +145,19 @@ def _next(inbox, parent: int):
 
 def _work(folder, inbox, results, number, limitmb, to_document, parent) -> None:
     """A worker: index every batch from `inbox` into a new segment, then send the segment
-    (None if it got no article) or the error."""
+    (None if it got no article) with its articles' band keys, or the error."""
     try:
         whoosh_ext.install()  # inherited from the parent when forked; applied if spawned
         ix = whoosh_index.open_dir(folder)
         # the parent holds the index's write lock for the whole build
         writer = whoosh_ext.unlocked_writer(ix, limitmb=limitmb)
         fresh_spelling(writer.schema)
+        signer = Signer()
         while (batch := _next(inbox, parent)) is not None:
             for article in batch:
                 writer.add_document(**to_document(tag(article)))
+                signer.add(article.id, article.body, article.date)
         # The segment, uncommitted: the parent commits every worker's in one table of contents
-        results.put((number, None, whoosh_ext.finish_segment(writer)))
+        results.put((number, None, whoosh_ext.finish_segment(writer), signer.signed()))
     except BaseException:
-        results.put((number, traceback.format_exc(), None))
+        results.put((number, traceback.format_exc(), None, None))

@@ -78,15 +78,11 @@ class Service:
             generation = current_generation(self.root)
             if generation != self._generation or self._index is None:
                 index, generation = open_live(self.root)
-                self._replace(
-                    index, View(index.searcher(), settings.integer("cache_size")), generation
-                )
+                view = View(index.searcher(), settings.integer("cache_size"), generation)
+                self._replace(index, view, generation)
             elif not self._view.searcher.up_to_date():
-                self._replace(
-                    self._index,
-                    View(self._index.searcher(), settings.integer("cache_size")),
-                    generation,
-                )
+                view = View(self._index.searcher(), settings.integer("cache_size"), generation)
+                self._replace(self._index, view, generation)
         except (IndexNotFoundError, OSError, ValueError, whoosh_index.IndexError) as error:
             if self._view is None:
                 raise IndexUnavailable(str(error)) from None

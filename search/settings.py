@@ -109,6 +109,39 @@ SETTINGS = {
             "with --rebuild); 0: one per core",
             minimum=0,
         ),
+        Setting(
+            "story_jaccard",
+            0.8,
+            "two bodies sharing this Jaccard share of their 5-word shingles are one story",
+            minimum=0.5,
+            maximum=1,
+        ),
+        Setting(
+            "story_containment",
+            0.8,
+            "...or when this share of the shorter body's shingles is in the longer body...",
+            minimum=0.5,
+            maximum=1,
+        ),
+        Setting(
+            "story_overlap",
+            0.5,
+            "...and this share of the longer body's shingles is in the shorter (reposts that "
+            "add or drop paragraphs)",
+            minimum=0.5,
+            maximum=1,
+        ),
+        Setting(
+            "story_min_shared",
+            50,
+            "...and they share at least this many shingles (two short texts quoting one "
+            "sentence are not one report)",
+        ),
+        Setting(
+            "story_min_words",
+            25,
+            "bodies with fewer words than this are stories of their own (too short to tell)",
+        ),
         Setting("write_queue", 64, "write requests waiting in one worker; more answers 503"),
         Setting(
             "write_wait",

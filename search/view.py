@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter, OrderedDict
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -14,13 +15,18 @@ from search import facets, matchset
 from search.compiler import Compiler, resolve_facet_values
 from search.querylang import parse
 from search.request import SearchRequest
+from search.story_store import load as load_stories
+from search.story_view import StoryView
 
 
 class View:
     """A searcher and what is derived from it, valid until the index changes."""
 
-    def __init__(self, searcher: Searcher, cache_size: int = 0) -> None:
+    def __init__(self, searcher: Searcher, cache_size: int = 0, folder: Path | None = None) -> None:
+        """`folder`: the generation folder, where the stories of the searcher's commit are."""
         self.searcher = searcher
+        self._folder = folder
+        self._stories: StoryView | None = None
         self.values = facets.ValueArrays(searcher)
         self._totals: dict[str, Counter[str]] = {}
         self._live: set[int] | None = None
@@ -43,6 +49,22 @@ class View:
             self._recent.move_to_end(key)
             while len(self._recent) > self._cache_size:
                 self._recent.popitem(last=False)
+
+    @property
+    def stories(self) -> StoryView:
+        """The stories of the documents, read once (search.story_view)."""
+        if self._stories is None:
+            generation = self.searcher.reader().generation()
+            folder = self._folder
+            state = load_stories(folder, generation, signatures=False) if folder else None
+            self._stories = StoryView(self.searcher, state)
+        return self._stories
+
+    def count_by(self, field: str, docs: set[int], stories: bool) -> Counter[str]:
+        """count(), or with `stories` the stories among `docs` per value."""
+        if stories:
+            return self.stories.count(self.values(field), docs)
+        return self.count(field, docs)
 
     def totals(self, field: str) -> Counter[str]:
         """Live documents per value of a facet in the whole index, computed once."""

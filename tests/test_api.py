@@ -297,6 +297,7 @@ def test_openapi_describes_every_route(app):
         "/documents",
         "/documents/{id}",
         "/documents/{id}/similar",
+        "/stories/{id}",
         "/facets/{name}",
         "/geo",
         "/suggest",

@@ -52,11 +52,14 @@ def test_defaults():
         "per_page": 10,
         "facets": list(FACETS),
         "facet_size": 10,
+        "collapse": None,
+        "count": "articles",
     }
 
 
 def test_empty_values_mean_the_defaults():
     names = ("q", "sort", "page", "per_page", "facets", "facet_size", "highlight", "from", "to")
+    names += ("collapse", "members", "count")
     assert parse_request({name: [""] for name in names}) == parse_request({})
 
 

@@ -1,5 +1,5 @@
 // The search page: a client of the JSON API. All state lives in the URL
-// (/?q=...&faction=...&sort=...&page=...&from=...&to=...&doc=...), so views can be
+// (/?q=...&faction=...&sort=...&page=...&from=...&to=...&collapse=story&doc=...), so views can be
 // bookmarked, shared and restored with the back button.
 
 import { chipLegend, tagChips } from "./chips.js";
@@ -26,7 +26,7 @@ function readState() {
   const state = { q: params.get("q") || "", sort: params.get("sort") || "relevance",
     page: Math.max(1, parseInt(params.get("page") || "1", 10) || 1),
     from: params.get("from") || "", to: params.get("to") || "", doc: params.get("doc") || "",
-    filters: {} };
+    collapse: params.get("collapse") === "story", filters: {} };
   for (const name of FACETS) {
     const values = params.getAll(name).filter(Boolean);
     if (values.length) state.filters[name] = values;
@@ -42,7 +42,15 @@ function toParams(state, withDoc = true) {
   if (state.to) params.set("to", state.to);
   if (state.sort !== "relevance") params.set("sort", state.sort);
   if (state.page > 1) params.set("page", String(state.page));
+  if (state.collapse) params.set("collapse", "story");
   if (withDoc && state.doc) params.set("doc", state.doc);
+  return params;
+}
+
+// What the API is asked: the page's parameters, and with one hit per story, counts of stories.
+function apiParams(state) {
+  const params = toParams(state, false);
+  if (state.collapse) params.set("count", "stories");
   return params;
 }
 
@@ -83,7 +91,8 @@ async function show(state) {
   const mine = ++generation;
   $("#q").value !== state.q && ($("#q").value = state.q);
   $("#sort").value = state.sort;
-  const params = toParams(state, false);
+  $("#one-per-story").checked = state.collapse;
+  const params = apiParams(state);
   params.set("per_page", String(PER_PAGE));
   params.set("facets", FACETS.join(","));
   params.set("facet_size", "12");
@@ -125,7 +134,8 @@ async function show(state) {
 
 function renderStatus(result, state) {
   const status = $("#status");
-  const words = result.total === 1 ? "1 result" : `${result.total.toLocaleString("en")} results`;
+  const noun = state.collapse ? ["story", "stories"] : ["result", "results"];
+  const words = result.total === 1 ? `1 ${noun[0]}` : `${result.total.toLocaleString("en")} ${noun[1]}`;
   status.replaceChildren(result.total ? `${words} (${result.took_ms} ms)` : "No results.");
   if (result.suggestion && result.total) {
     const link = el("a", { href: "?" + toParams({ ...state, q: result.suggestion.q, page: 1, doc: "" }), className: "suggestion",
@@ -213,11 +223,47 @@ function renderHits(result, state) {
       return p;
     });
     const item = el("li", { className: "hit" }, [el("h2", { dir: "auto" }, [link]), meta,
-      tagChips(hit.tags, addFilter), ...snippets]);
+      tagChips(hit.tags, addFilter), ...snippets, ...storyOf(hit)]);
     item.dataset.id = hit.id;
     return item;
   });
   $("#results").replaceChildren(...items);
+}
+
+// "also in N outlets" under a hit whose report other articles copy; it opens the story's list.
+function storyOf(hit) {
+  const story = hit.story;
+  if (!story || story.size < 2) return [];
+  const copies = story.size - 1;
+  let label = `${copies} more ${copies === 1 ? "copy" : "copies"} of this report`;
+  if (story.others) {
+    const outlets = new Set(story.others.map((o) => o.source).filter((s) => s && s !== hit.source));
+    if (outlets.size) label = `also in ${outlets.size} ${outlets.size === 1 ? "outlet" : "outlets"}`;
+  }
+  const list = el("ol", { className: "story-members", hidden: true, ariaLabel: "The articles of this story" });
+  const button = el("button", { type: "button", className: "story", textContent: label });
+  button.setAttribute("aria-expanded", "false");
+  button.addEventListener("click", async () => {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    list.hidden = !open;
+    if (!open || list.childElementCount) return;
+    try {
+      const answer = await api(`/stories/${encodeURIComponent(story.id)}`, new URLSearchParams({ size: "50" }));
+      list.replaceChildren(...answer.members.map((member) => {
+        const link = el("a", { href: "?doc=" + encodeURIComponent(member.id), textContent: member.title || member.id, dir: "auto" });
+        link.addEventListener("click", (event) => { event.preventDefault(); go({ ...readState(), doc: member.id }); });
+        const differs = member.first ? "first" : `${Math.round((1 - member.jaccard) * 100)}% different`;
+        const meta = [member.date || "undated", member.source, differs].filter(Boolean).join(" · ");
+        const item = el("li", {}, [link, el("span", { className: "meta", textContent: ` ${meta}` })]);
+        item.dataset.id = member.id;
+        return item;
+      }));
+    } catch (error) {
+      list.replaceChildren(el("li", { className: "meta", textContent: error.message }));
+    }
+  });
+  return [button, list];
 }
 
 function renderFacets(result, state) {
@@ -231,7 +277,7 @@ function renderFacets(result, state) {
     filter.addEventListener("input", () => {
       clearTimeout(timer);
       timer = setTimeout(async () => {
-        const params = toParams(state, false);
+        const params = apiParams(state);
         params.set("prefix", filter.value);
         params.set("size", "30");
         try {
@@ -418,6 +464,10 @@ box.addEventListener("blur", () => setTimeout(closeSuggestions, 150));
 
 $("#search-form").addEventListener("submit", (event) => event.preventDefault());
 $("#sort").addEventListener("change", () => { inputAt = performance.now(); go({ ...readState(), sort: $("#sort").value, page: 1, doc: "" }); });
+$("#one-per-story").addEventListener("change", () => {
+  inputAt = performance.now();
+  go({ ...readState(), collapse: $("#one-per-story").checked, page: 1, doc: "" });
+});
 $("#prev").addEventListener("click", () => { const s = readState(); go({ ...s, page: Math.max(1, s.page - 1), doc: "" }); });
 $("#next").addEventListener("click", () => { const s = readState(); go({ ...s, page: s.page + 1, doc: "" }); });
 $("#close-doc").addEventListener("click", () => closeDocument());

@@ -17,8 +17,11 @@ function label(period) {
   return `${MONTHS[Number(period.slice(5, 7)) - 1]} ${period.slice(0, 4)}`;
 }
 
+// What a bar counts: articles, or stories when the page shows one hit per story.
+let counted = ["article", "articles"];
+
 function articles(count) {
-  return count === 1 ? "1 article" : `${count.toLocaleString("en")} articles`;
+  return count === 1 ? `1 ${counted[0]}` : `${count.toLocaleString("en")} ${counted[1]}`;
 }
 
 // The periods to draw: months unless there are too many to see.
@@ -31,6 +34,7 @@ export function timelinePeriods(histogram) {
 // Draws into `root` (a container with a .bars and an .axis child made here). `select(from, to)`
 // is called with the chosen range; `state` gives the range already chosen, to mark it.
 export function renderTimeline(root, histogram, state, select) {
+  counted = state.collapse ? ["story", "stories"] : ["article", "articles"];
   const { unit, periods } = timelinePeriods(histogram);
   const top = Math.max(1, ...periods.map((p) => p.count));
   const inRange = (value) => (!state.from || value >= state.from.slice(0, value.length)) &&

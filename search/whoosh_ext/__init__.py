@@ -27,7 +27,12 @@ from search.whoosh_ext.patching import (
     install,
 )
 from search.whoosh_ext.postings import posting_ids
-from search.whoosh_ext.segments import commit_segments, finish_segment, unlocked_writer
+from search.whoosh_ext.segments import (
+    commit_segments,
+    finish_segment,
+    segments_reader,
+    unlocked_writer,
+)
 from search.whoosh_ext.toc import INDEX_NAME, latest_generation, segment_count, toc_filename
 
 __all__ = [
@@ -45,6 +50,7 @@ __all__ = [
     "latest_generation",
     "posting_ids",
     "segment_count",
+    "segments_reader",
     "sync_new_files",
     "toc_filename",
     "unlocked_writer",

@@ -87,8 +87,13 @@ def _flush(stream) -> None:
 def commit_toc(writer: SegmentWriter, segments: list) -> None:
     """Write the table of contents listing `segments` for `writer`'s generation, durably,
     then remove the files it no longer names (see the module's docstring for the order).
+    A writer with a `before_toc(segments)` method writes its own files there first: they
+    are synced with the segment files, before the table of contents makes them visible.
     An index in memory (RamStorage) has nothing to sync."""
     storage = writer.storage
+    before = getattr(writer, "before_toc", None)
+    if before is not None:  # files the commit carries beside its segments (search.story_store)
+        before(segments)
     toc = TOC(writer.schema, segments, writer.generation)
     folder = getattr(storage, "folder", None)
     if folder is None:

@@ -9,7 +9,8 @@ durable commit.
 
 from __future__ import annotations
 
-from whoosh.index import Index
+from whoosh.index import FileIndex, Index
+from whoosh.reading import IndexReader
 from whoosh.writing import SegmentWriter
 
 from search.whoosh_ext.commit import commit_toc
@@ -41,3 +42,9 @@ def commit_segments(writer: SegmentWriter, segments: list) -> None:
         writer._close_segment()
     commit_toc(writer, segments)
     writer._finish()
+
+
+def segments_reader(writer: SegmentWriter, segments: list) -> IndexReader:
+    """A reader of exactly `segments` (a commit's, before its table of contents is
+    written), with their deletions: what the commit will show readers. Close it."""
+    return FileIndex._reader(writer.storage, writer.schema, list(segments), writer.generation)
