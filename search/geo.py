@@ -34,7 +34,7 @@ def points() -> dict[str, Point]:
     }
 
 
-def feature(name: str, count: int, point: Point) -> dict:
+def feature(name: str, count: int, stories: int, point: Point) -> dict:
     entity = gazetteer.load().get("place", name)
     assert entity is not None  # points() checked every name
     return {
@@ -44,6 +44,7 @@ def feature(name: str, count: int, point: Point) -> dict:
         "properties": {
             "place": name,
             "count": count,
+            "stories": stories,
             "kind": entity.place_kind,
             "province": entity.province,
             "country": entity.country,
@@ -54,17 +55,27 @@ def feature(name: str, count: int, point: Point) -> dict:
 
 def places(view: View, request: SearchRequest) -> dict:
     """The FeatureCollection of the places the matching articles name, most named first.
-    The place filter narrows the articles as in /search; every place they name is shown."""
+    The place filter narrows the articles as in /search; every place they name is shown.
+    `count` is articles (stories with count=stories); `stories` is always given."""
     query, _ = build(view, request)
-    counted = view.count("place", docnums(view, query))
+    docs = docnums(view, query)
+    articles = view.count("place", docs)
+    stories = view.count_by("place", docs, True)  # copies of one report count once
+    counted = stories if request.by_story else articles
     located = points()
     ranked = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
-    features = [feature(name, n, located[name]) for name, n in ranked if name in located]
+    features = [
+        feature(name, n, stories[name], located[name]) for name, n in ranked if name in located
+    ]
     return {
         "type": "FeatureCollection",
         "features": features,
         "places": len(counted),
         "located": len(features),
-        "unlocated": [{"place": name, "count": n} for name, n in ranked if name not in located],
+        "unlocated": [
+            {"place": name, "count": n, "stories": stories[name]}
+            for name, n in ranked
+            if name not in located
+        ],
         "query": request.to_json(),
     }

@@ -194,10 +194,11 @@ GEO = {
                     },
                     "properties": {
                         "type": "object",
-                        "required": ["place", "count", "source"],
+                        "required": ["place", "count", "stories", "source"],
                         "properties": {
                             "place": _STRING,
-                            "count": _INT,
+                            "count": {**_INT, "description": "articles (stories with count)"},
+                            "stories": {**_INT, "description": "stories: copies count once"},
                             "kind": _NULLABLE_STRING,
                             "province": _NULLABLE_STRING,
                             "country": _NULLABLE_STRING,

@@ -75,3 +75,15 @@ def test_geo_filters_as_search_does(app):
     filtered = get(app, "/geo", place="Mosul").json()
     assert 0 < filtered["places"] < everything["places"]
     assert "Mosul" in {f["properties"]["place"] for f in filtered["features"]}
+
+
+def test_geo_counts_stories_as_search_does(app):
+    by_story = get(app, "/search", q="Raqqa", facets="place", facet_size=1000, count="stories")
+    stories = {v["value"]: v["count"] for v in by_story.json()["facets"]["place"]["values"]}
+    for params in ({}, {"count": "stories"}):
+        body = get(app, "/geo", q="Raqqa", **params).json()
+        found = {f["properties"]["place"]: f["properties"]["stories"] for f in body["features"]}
+        found |= {u["place"]: u["stories"] for u in body["unlocated"]}
+        assert found == stories
+    counted = get(app, "/geo", q="Raqqa", count="stories").json()
+    assert all(f["properties"]["count"] == f["properties"]["stories"] for f in counted["features"])
