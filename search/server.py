@@ -2,14 +2,15 @@
 behind the access log (search.access), with GET /metrics (search.metrics).
 
     instrument(app, fmt)   `app` with /metrics behind RequestLog
-    create_app()           the uvicorn factory: logging from the settings, then the above
+    create_app()           the uvicorn factory: sockets and shutdown as search.sockets and
+                           search.draining say, logging from the settings, then the above
 """
 
 from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from search import logs, settings, sockets
+from search import draining, logs, settings, sockets
 from search.access import RequestLog
 from search.metrics import METRICS_ROUTE
 
@@ -27,6 +28,7 @@ def create_app() -> RequestLog:
     from search import api  # here: api comes before this module and never imports it
 
     sockets.listen_apart()
+    draining.drain_every_connection()  # SIGTERM ends the worker even under a busy client
     fmt = settings.text("log_format") or "plain"
     logs.configure_logging(settings.text("log_level") or "info", fmt)
     return instrument(api.create_app(), fmt)
