@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import replace
 
 from search import gazetteer
 from search.actor_rules import State, Text, rules
@@ -271,7 +270,7 @@ def _side_words(mentions: gazetteer.Mentions, context: str) -> list:
             here = near.entity.country or context
         faction = table.get((here, mention.entity.name))
         if faction is not None:
-            out.append(replace(mention, entity=faction, rule=f"side word in {here}"))
+            out.append(mention._replace(entity=faction, rule=f"side word in {here}"))
     return out
 
 

@@ -133,7 +133,7 @@ def _namesake(mention: Mention, known: list[gazetteer.Entity], near: list[Mentio
         if scores[0][0] and (len(scores) == 1 or scores[0][0] > scores[1][0]):
             best = scores[0][1]
             return _chosen(mention, best, f"most other places are in {getattr(best, level)}")
-    return replace(mention, rule="namesake: nothing in the article decides")
+    return mention._replace(rule="namesake: nothing in the article decides")
 
 
 _PLURAL_PROVINCES = ("provinces", "governorates of")  # "the provinces of X, Y and Z"
@@ -190,8 +190,8 @@ def _says_city(mentions: Mentions, mention: Mention) -> bool:
 
 
 def _as_province(mention: Mention, province: gazetteer.Entity, why: str) -> Mention:
-    return replace(mention, entity=province, rule=f"bare name of the province: {why}")
+    return mention._replace(entity=province, rule=f"bare name of the province: {why}")
 
 
 def _chosen(mention: Mention, place: gazetteer.Entity, why: str) -> Mention:
-    return replace(mention, entity=place, candidates=(), rule=f"namesake: {why}")
+    return mention._replace(entity=place, candidates=(), rule=f"namesake: {why}")
