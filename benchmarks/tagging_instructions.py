@@ -21,39 +21,23 @@ import sys
 import tempfile
 from pathlib import Path
 
+import tagging_speed  # this folder: the loading of a checkout and its articles
+
 ROOT = Path(__file__).resolve().parents[1]
-MAKE_CORPUS = ROOT.parent / "shared" / "bench" / "make_corpus.py"
+MAKE_CORPUS = tagging_speed.MAKE_CORPUS
 
 
 def child(tree: Path, corpus: Path, n: int, mode: str) -> None:
     """Tag (and with mode "index", index into RamStorage) the first n articles."""
-    sys.path.insert(0, str(tree))
-    from whoosh.filedb.filestore import RamStorage
-
-    from search import gazetteer
-    from search.articles import parse_record
-    from search.tagging import tag
-
-    if (tree / "search" / "schema.py").exists():  # the layout of the tree measured
-        from search.schema import ArticleSchema, to_document
-    else:
-        from search.index import ArticleSchema, to_document  # type: ignore[attr-defined]
-    try:
-        from search import whoosh_ext
-
-        whoosh_ext.install()
-    except ImportError:
-        pass
     rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
-    articles = [parse_record(row, str(i), f"bench:{i}", {}) for i, row in enumerate(rows)]
-    gazetteer.load()
-    tag(articles[0])  # whatever is made on first use, made in both counts
-    gazetteer.find.cache_clear()
-    writer = RamStorage().create_index(ArticleSchema()).writer()
-    for article in articles[:n]:
-        tagged = tag(article)
+    code = tagging_speed.load(tree, rows)
+    code.tag(code.articles[0])  # whatever is made on first use, made in both counts
+    code.clear_cache()
+    writer = code.new_writer()
+    for article in code.articles[:n]:
+        tagged = code.tag(article)
         if mode == "index":
-            writer.add_document(**to_document(tagged))
+            writer.add_document(**code.to_document(tagged))
     if n and mode == "index":
         writer.commit()
 

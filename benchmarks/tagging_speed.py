@@ -19,6 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +37,19 @@ def corpus(n: int) -> list[dict]:
         return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
 
 
-def measure(tree: Path, rows: list[dict], runs: int) -> dict[str, list[float]]:
+@dataclass(frozen=True)
+class Tree:
+    """What the benchmarks call of a checkout, whatever its layout, and its articles."""
+
+    articles: list
+    tag: Callable
+    to_document: Callable
+    new_writer: Callable  # a Whoosh writer of the tree's schema into RamStorage
+    clear_cache: Callable  # the gazetteer's cache of texts already read
+
+
+def load(tree: Path, rows: list[dict]) -> Tree:
+    """Import `tree`'s code (first on sys.path), parse `rows` and load the gazetteer."""
     sys.path.insert(0, str(tree))
     from whoosh.filedb.filestore import RamStorage
 
@@ -53,18 +67,30 @@ def measure(tree: Path, rows: list[dict], runs: int) -> dict[str, list[float]]:
         whoosh_ext.install()
     except ImportError:
         pass
-    print(f"code from {Path(sys.modules[tag.__module__].__file__ or '').parent}")
     articles = [parse_record(row, str(i), f"bench:{i}", {}) for i, row in enumerate(rows)]
     gazetteer.load()
+    return Tree(
+        articles,
+        tag,
+        to_document,
+        lambda: RamStorage().create_index(ArticleSchema()).writer(),
+        gazetteer.find.cache_clear,
+    )
+
+
+def measure(tree: Path, rows: list[dict], runs: int) -> dict[str, list[float]]:
+    code = load(tree, rows)
+    tag, to_document, articles = code.tag, code.to_document, code.articles
+    print(f"code from {Path(sys.modules[tag.__module__].__file__ or '').parent}")
     out: dict[str, list[float]] = {"tag": [], "tag+index": []}
     for _ in range(runs):
-        gazetteer.find.cache_clear()
+        code.clear_cache()
         start = time.process_time()
         for article in articles:
             tag(article)
         out["tag"].append(len(articles) / (time.process_time() - start))
-        gazetteer.find.cache_clear()
-        writer = RamStorage().create_index(ArticleSchema()).writer()
+        code.clear_cache()
+        writer = code.new_writer()
         start = time.process_time()
         for article in articles:
             writer.add_document(**to_document(tag(article)))
