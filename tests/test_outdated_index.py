@@ -8,25 +8,21 @@ from search.generations import IndexOutdatedError, open_live
 from search.schema import ArticleSchema
 
 
-def test_an_index_without_todays_fields_is_refused(tmp_path):
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        (("side", "operation"), r"no operation, side\): rebuild it"),
+        # built before documents recorded when they were indexed ("new since" reads it)
+        (("indexed_at",), r"no indexed_at\): rebuild it"),
+    ],
+)
+def test_an_index_without_todays_fields_is_refused(tmp_path, missing, message):
     schema = ArticleSchema()
-    schema.remove("side")
-    schema.remove("operation")
+    for field in missing:
+        schema.remove(field)
     folder = tmp_path / "gen-000001"
     folder.mkdir()
     whoosh_index.create_in(str(folder), schema)
     (tmp_path / "CURRENT").write_text("gen-000001", encoding="utf-8")
-    with pytest.raises(IndexOutdatedError, match=r"no operation, side\): rebuild it"):
-        open_live(tmp_path)
-
-
-def test_an_index_without_indexed_at_is_refused(tmp_path):
-    """Built before documents recorded when they were indexed ("new since" reads it)."""
-    schema = ArticleSchema()
-    schema.remove("indexed_at")
-    folder = tmp_path / "gen-000001"
-    folder.mkdir()
-    whoosh_index.create_in(str(folder), schema)
-    (tmp_path / "CURRENT").write_text("gen-000001", encoding="utf-8")
-    with pytest.raises(IndexOutdatedError, match=r"no indexed_at\): rebuild it"):
+    with pytest.raises(IndexOutdatedError, match=message):
         open_live(tmp_path)
