@@ -9,6 +9,7 @@ before any XML is written: a reader polling an unchanged search gets 304 cheaply
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -107,7 +108,7 @@ def atom(feed: Feed) -> bytes:
     """The feed as Atom 1.0 XML (UTF-8)."""
     generator = FeedGenerator()
     generator.id(feed.self_url)
-    generator.title(feed.title or "search")
+    generator.title(xml_text(feed.title) or "search")
     generator.updated(feed.updated)
     generator.link(href=feed.self_url, rel="self", type="application/atom+xml")
     generator.link(href=feed.page_url, rel="alternate", type="text/html")
@@ -116,7 +117,7 @@ def atom(feed: Feed) -> bytes:
     for item in feed.entries:
         entry = generator.add_entry(_Entry(), order="append")
         entry.id(entry_id(feed.base_url, item.id))
-        entry.title(item.title or item.id)
+        entry.title(xml_text(item.title) or xml_text(item.id))
         indexed = _moment(item.indexed_at)
         entry.updated(_day(item.date) if item.date else indexed)
         if item.date:
@@ -124,10 +125,20 @@ def atom(feed: Feed) -> bytes:
         entry.link(href=entry_id(feed.base_url, item.id), rel="alternate", type="text/html")
         if item.url:
             entry.link(href=item.url, rel="related")
-        entry.author({"name": item.source or "unknown source"})
+        entry.author({"name": xml_text(item.source or "") or "unknown source"})
         if item.snippet:
-            entry.summary(item.snippet, type="text")
+            entry.summary(xml_text(item.snippet), type="text")
     return generator.atom_str(pretty=False)
+
+
+# What XML 1.0 cannot hold: control characters other than tab, newline and return, and
+# the two non-characters; an article or a query may carry them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """`text` without what XML cannot hold, each replaced by a space."""
+    return _NOT_XML.sub(" ", text)
 
 
 def snippet(fragments: Sequence[dict]) -> str:

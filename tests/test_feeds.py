@@ -28,6 +28,11 @@ def _feed(client, params: dict):
     return answer, parsed
 
 
+def test_a_query_with_control_characters_is_still_a_feed(app):
+    _, parsed = _feed(app.client, {"q": "Raqqa \x15\x0b", "from": "2017-01-01"})
+    assert "Raqqa" in parsed.feed.title
+
+
 def test_feedparser_reads_a_search_as_atom(app):
     answer, parsed = _feed(app.client, {"q": "Raqqa"})
     hits = app.client.get("/search", params={"q": "Raqqa", "sort": "-date", "per_page": 50})
