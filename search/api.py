@@ -239,7 +239,7 @@ async def _lifespan(app: Starlette):
 
     def warm() -> None:
         try:
-            cursor.ids(app.state.service.view())  # the first page's ties need the ids
+            app.state.service.view().warm()  # arrays the first searches need
         except SearchError:
             pass  # no index yet: health says unavailable, searches 503
         finally:

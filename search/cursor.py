@@ -16,21 +16,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import heapq
-import weakref
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import orjson
-from whoosh import query as wq
-from whoosh.reading import IndexReader
 
+from search import ranking
 from search.errors import BadParameter
 from search.request import SearchRequest
+from search.scoring import Match
 from search.view import View
+from search.view_arrays import UNDATED as _UNDATED
 
 MAX_WINDOW = 10_000  # hits reachable by page number (page * per_page); beyond, a cursor
-_UNDATED = 2**64 - 1  # what Whoosh's raw date column holds for a document without a date
 
 Key = tuple  # (-score,) for relevance; (undated, date or -date) for the date orders
 
@@ -71,6 +69,8 @@ def decode(token: str, request: SearchRequest) -> Cursor:
             raise ValueError
         if len(key) != (1 if sort == "relevance" else 2):
             raise ValueError
+        if sort != "relevance" and not _date_key(sort, key):
+            raise ValueError
     except (ValueError, TypeError, KeyError, orjson.JSONDecodeError):
         raise BadParameter(
             "cursor is not a cursor of this service: pass the next_cursor of an answer",
@@ -83,6 +83,13 @@ def decode(token: str, request: SearchRequest) -> Cursor:
             "cursor",
         )
     return Cursor(sort, key, doc_id, search)
+
+
+def _date_key(sort: str, key: Key) -> bool:
+    """Whether a date order's key is one cursor_key can have written."""
+    undated, value = key
+    sign = 1 if sort == "date" else -1
+    return undated in (0, 1) and isinstance(value, int) and 0 <= sign * value < _UNDATED
 
 
 def check_window(request: SearchRequest, cursor: Cursor | None) -> None:
@@ -99,118 +106,41 @@ def check_window(request: SearchRequest, cursor: Cursor | None) -> None:
         )
 
 
-# --- ids by document number, read once per segment -------------------------------------------
-
-_SEGMENT_IDS: dict[str, list[str]] = {}  # segment id -> its documents' ids (deleted ones too)
-_VIEW_IDS: weakref.WeakKeyDictionary[View, list[str]] = weakref.WeakKeyDictionary()
-
-
-def ids(view: View) -> list[str]:
-    """The id of every document number of the view (deleted ones included). Segments never
-    change once written, so each one's ids are read once and reused by later views."""
-    found = _VIEW_IDS.get(view)
-    if found is not None:
-        return found
-    reader = view.searcher.reader()
-    out: list[str] = [""] * reader.doc_count_all()
-    seen = set()
-    for leaf, offset in reader.leaf_readers():
-        segment = leaf.segment().segment_id() if hasattr(leaf, "segment") else None
-        local = _SEGMENT_IDS.get(segment) if segment else None
-        if local is None:
-            local = _read_ids(leaf)
-            if segment:
-                _SEGMENT_IDS[segment] = local
-        if segment:
-            seen.add(segment)
-        out[offset : offset + len(local)] = local
-    for stale in set(_SEGMENT_IDS) - seen:  # merged away
-        del _SEGMENT_IDS[stale]
-    _VIEW_IDS[view] = out
-    return out
-
-
-def _read_ids(leaf: IndexReader) -> list[str]:
-    """One segment's ids by document number, from the id terms' statistics: an id's last
-    posting is its live document (a replaced version earlier in the segment is deleted, and
-    deleted documents are never hits)."""
-    out = [""] * leaf.doc_count_all()
-    for term, info in leaf.iter_field("id"):
-        out[info.max_id()] = term.decode("utf-8") if isinstance(term, bytes) else term
-    return out
-
-
 # --- the order -------------------------------------------------------------------------------
-
-
-def keyed(view: View, query: wq.Query, docs: Iterable[int], sort: str) -> Iterator[tuple]:
-    """(key, docnum, score) of every match: `docs` for the date orders; for relevance the
-    matches Whoosh scores (the same documents)."""
-    searcher = view.searcher
-    if sort == "relevance":
-        results = searcher.search(query, limit=None)
-        for score, docnum in results.top_n:
-            yield (-score,), docnum, score
-        return
-    column = searcher.reader().column_reader("date", translate=False)
-    sign = -1 if sort == "-date" else 1
-    for docnum in docs:
-        value = column[docnum]
-        key = (1, 0) if value == _UNDATED else (0, sign * value)
-        yield key, docnum, None
-
-
-def _top(view: View, query: wq.Query, size: int) -> list[tuple] | None:
-    """The `size` best by relevance, as keyed() gives them, when Whoosh's top-N (which skips
-    what cannot make it) settles them: None when the last of them ties with the next, whose
-    ids must then decide."""
-    top = view.searcher.search(query, limit=size + 1).top_n
-    if len(top) > size and top[size - 1][0] == top[size][0]:
-        return None
-    return [((-score,), docnum, score) for score, docnum in top[:size]]
 
 
 def page(
     view: View,
-    query: wq.Query,
-    docs: set[int],
+    found: Match,
     request: SearchRequest,
     after: Cursor | None = None,
 ) -> list[tuple[int, float | None, Cursor]]:
     """The hits of the request's page (or of the page after `after`) in order, each as
-    (docnum, score, its cursor)."""
-    names = ids(view)
+    (docnum, score, its cursor). `found`: the request's matches, scored for relevance."""
+    arrays = view.arrays
+    docs = np.flatnonzero(found.mask)
+    key = ranking.keys(arrays, docs, found.scores, request.sort)
     offset = 0 if after is not None else (request.page - 1) * request.per_page
-    top = None
-    if after is None and request.sort == "relevance" and not isinstance(query, wq.Every):
-        top = _top(view, query, offset + request.per_page)
-    entries: Iterable[tuple] = top if top is not None else keyed(view, query, docs, request.sort)
     if after is not None:
-        mark = (after.key, after.id)
-        entries = (e for e in entries if (e[0], names[e[1]]) > mark)
-    wanted = heapq.nsmallest(offset + request.per_page, entries, key=lambda e: (e[0], names[e[1]]))
+        mark = ranking.key_of_cursor(after.sort, after.key)
+        later = ranking.after(arrays, docs, key, mark, after.id)
+        docs, key = docs[later], key[later]
+    wanted = ranking.best(arrays, docs, key, offset + request.per_page)[offset:]
     search = fingerprint(request)
-    return [
-        (docnum, score, Cursor(request.sort, key, names[docnum], search))
-        for key, docnum, score in wanted[offset:]
-    ]
+    out = []
+    for at in wanted.tolist():
+        docnum = int(docs[at])
+        score = float(found.scores[docnum]) if found.scores is not None else None
+        mark = Cursor(request.sort, ranking.cursor_key(request.sort, key[at]), "", search)
+        out.append((docnum, score, replace(mark, id=arrays.id_of(docnum))))
+    return out
 
 
-def ordered(view: View, query: wq.Query, docs: set[int], sort: str) -> list[int]:
-    """Every match's document number in the order of `sort`, ties in index order (an
-    export: one view throughout). Held as plain integers, a few dozen bytes a match."""
-    if sort == "relevance":
-        return [docnum for _, docnum in view.searcher.search(query, limit=None).top_n]
-    column = view.searcher.reader().column_reader("date", translate=False)
-    newest_first = sort == "-date"
-    packed = []
-    for docnum in docs:
-        value = column[docnum]
-        dated = _UNDATED - value if newest_first else value
-        rank = 2**65 if value == _UNDATED else dated  # undated last either way
-        packed.append(rank << 32 | docnum)
-    packed.sort()
-    return [number & 0xFFFFFFFF for number in packed]
+def ordered(view: View, found: Match, sort: str) -> np.ndarray:
+    """Every match's document number in the order of `sort` (an export: one view
+    throughout), as an array of 8 bytes a match."""
+    docs = np.flatnonzero(found.mask)
+    return ranking.ordered(view.arrays, docs, ranking.keys(view.arrays, docs, found.scores, sort))
 
 
 def next_cursor(

@@ -1,48 +1,41 @@
-"""Facet counts from per-searcher value arrays, in one JSON shape for every facet.
+"""Facet counts from the facet entries of a searcher (search.view_arrays), in one JSON shape
+for every facet.
 
-Whoosh's `groupedby` keeps every match and decodes values document by document; here each
-facet field's values are read once per searcher (docnum -> tuple of values) and counting a
-result set is a loop over its document numbers.
+Whoosh's `groupedby` keeps every match and decodes values document by document; here a
+facet is (document, value code) entries read once per segment from the field's postings,
+and counting a result set is one `bincount` over the entries its mask keeps.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from itertools import chain
 
-from whoosh.searching import Searcher
+import numpy as np
 
-
-class ValueArrays:
-    """docnum -> values of a facet field, read once from the field's column and kept."""
-
-    def __init__(self, searcher: Searcher) -> None:
-        self.reader = searcher.reader()
-        self._arrays: dict[str, list[tuple[str, ...]]] = {}
-
-    def __call__(self, field: str) -> list[tuple[str, ...]]:
-        array = self._arrays.get(field)
-        if array is None:
-            array = []
-            # Segment by segment: Whoosh's multi-segment column reader leaves out segments
-            # that have no column for the field (no document there had a value), which
-            # shifts every later document number.
-            for leaf, _ in self.reader.leaf_readers():
-                count = leaf.doc_count_all()
-                if not leaf.has_column(field):
-                    array += [()] * count
-                    continue
-                column = leaf.column_reader(field)
-                array += [tuple(v for v in (column[d] or "").split(",") if v) for d in range(count)]
-            self._arrays[field] = array
-        return array
+from search.view_arrays import Facet
 
 
-def count(values: list[tuple[str, ...]], docnums: Iterable[int]) -> Counter[str]:
-    """How many of the documents carry each value. The loop runs in C (map, chain, Counter's
-    counting of an iterable) rather than a Python update per document."""
-    return Counter(chain.from_iterable(map(values.__getitem__, docnums)))
+def counts(facet: Facet, mask: np.ndarray) -> np.ndarray:
+    """How many of the documents of `mask` carry each value of the facet (by code): bits in
+    common with the value's bitmap, or entries whose document is in the mask."""
+    out = np.bincount(facet.sparse_codes[mask[facet.sparse_docs]], minlength=len(facet.names))
+    if len(facet.dense):
+        common = np.bitwise_count(facet.bitmaps & np.packbits(mask))
+        out[facet.dense] = common.sum(axis=1, dtype=np.int64)
+    return out
+
+
+def count(facet: Facet, mask: np.ndarray) -> Counter[str]:
+    """counts() by value name, the values no document of `mask` carries left out."""
+    return count_codes(facet, counts(facet, mask))
+
+
+def count_codes(facet: Facet, found: np.ndarray) -> Counter[str]:
+    """Counts by code as counts by value name, the zeros left out."""
+    present = np.flatnonzero(found)
+    names = [facet.names[i] for i in present]
+    return Counter(dict(zip(names, found[present].tolist(), strict=True)))
 
 
 def ranked(counter: Counter[str], size: int, prefix: str = "") -> dict:

@@ -13,7 +13,7 @@ from functools import cache
 
 from search import gazetteer
 from search.request import SearchRequest
-from search.view import View, build, docnums
+from search.view import View, build, match
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def places(view: View, request: SearchRequest) -> dict:
     The place filter narrows the articles as in /search; every place they name is shown.
     `count` is articles (stories with count=stories); `stories` is always given."""
     query, _ = build(view, request)
-    docs = docnums(view, query)
+    docs = match(view, query).mask
     articles = view.count("place", docs)
     stories = view.count_by("place", docs, True)  # copies of one report count once
     counted = stories if request.by_story else articles

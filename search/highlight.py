@@ -56,16 +56,22 @@ def match_ranges(text: str, terms: set[str]) -> list[tuple[int, int]]:
 
 
 def stored_ranges(
-    reader, field: str, terms: set[str], docnums: list[int]
+    reader, field: str, terms: set[str], docnums: list[int], arrays=None
 ) -> dict[int, list] | None:
     """docnum -> merged character ranges of `terms` in `field`, read from the postings'
-    stored spans: one posting cursor per term walks the (few) documents in order. None when
-    the field keeps no spans (an index built before they were stored)."""
+    stored spans: with `arrays` (search.view_arrays), the block of each document read
+    straight; otherwise one posting cursor per term walks the (few) documents in order.
+    None when the field keeps no spans (an index built before they were stored)."""
     if not reader.schema[field].format.supports("characters"):
         return None
     spans: dict[int, list[tuple[int, int]]] = {docnum: [] for docnum in docnums}
     wanted = sorted(spans)
     for text in terms:
+        found = arrays.spans(field, text.encode("utf-8"), wanted) if arrays else None
+        if found is not None:
+            for docnum, ranges in found.items():
+                spans[docnum] += ranges
+            continue
         if (field, text) not in reader:
             continue
         cursor = reader.postings(field, text)

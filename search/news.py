@@ -6,12 +6,13 @@ from __future__ import annotations
 import weakref
 from dataclasses import replace
 
+import numpy as np
+
 from search import query
-from search.cursor import ids
 from search.feeds import Entry, snippet
 from search.request import SearchRequest
 from search.saved import Since
-from search.view import View, build, docnums
+from search.view import View, build, match
 
 _LATEST: weakref.WeakKeyDictionary[View, int] = weakref.WeakKeyDictionary()
 MAX_NEW = 1000  # articles in one answer of /new
@@ -22,8 +23,8 @@ def latest(view: View) -> Since:
     under the write lock, so any the view does not show yet will be stamped later."""
     stamp = _LATEST.get(view)
     if stamp is None:
-        column = view.searcher.reader().column_reader("indexed_at")
-        stamp = max((column[d] for d in view.live()), default=0)
+        stamps = view.arrays.numeric("indexed_at")[view.arrays.live]
+        stamp = int(stamps.max()) if len(stamps) else 0
         _LATEST[view] = stamp
     return Since(stamp)
 
@@ -32,11 +33,13 @@ def indexed_order(view: View, request: SearchRequest, since: Since | None) -> li
     """(indexed_at, id, docnum) of the matches indexed after `since` (all with None), oldest
     first, ids breaking ties."""
     compiled, _ = build(view, request)
-    column = view.searcher.reader().column_reader("indexed_at")
-    names = ids(view)
+    stamps = view.arrays.numeric("indexed_at")
+    docs = np.flatnonzero(match(view, compiled).mask)
+    if since is not None:  # only those stamped at or after the mark can be new
+        docs = docs[stamps[docs] >= since.stamp]
     found = []
-    for docnum in docnums(view, compiled):
-        stamp, doc_id = column[docnum], names[docnum]
+    for docnum in docs.tolist():
+        stamp, doc_id = int(stamps[docnum]), view.arrays.id_of(docnum)
         if since is None or since.is_new(stamp, doc_id):
             found.append((stamp, doc_id, docnum))
     found.sort()

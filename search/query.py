@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import html
 import time
-from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
-from whoosh.searching import Searcher
 
-from search import cursor, facets, highlight
+from search import cursor, facets, highlight, ranking
 from search.errors import NotFound
 from search.readable import readable
 from search.request import SearchRequest
@@ -21,7 +19,8 @@ from search.spellings import spellings
 from search.stored import as_json
 from search.story_view import collapsed
 from search.suggest import suggestion
-from search.view import View, build, docnums
+from search.trends import per_period
+from search.view import View, build, match
 
 FEW_HITS = 3  # fewer hits than this and the answer suggests another spelling
 
@@ -91,10 +90,12 @@ def search(view: View, request: SearchRequest, after: cursor.Cursor | None = Non
     cursor.check_window(request, after)
     searcher = view.searcher
     query, entities = build(view, request)
-    docs = docnums(view, query)  # every match, unscored, once: total, facets, histogram
-    total = len(docs)
-    terms = positive_terms(query)
     relevance = request.sort == "relevance"
+    # every match once, scored when ranked by relevance: total, facets, histogram, the page
+    found = match(view, query, scored=relevance and request.per_page > 0)
+    docs = found.mask
+    total = int(docs.sum())
+    terms = positive_terms(query)
     hits = []
     stories = view.stories
     found_stories = stories.distinct(docs)  # the stories among the matches
@@ -104,14 +105,16 @@ def search(view: View, request: SearchRequest, after: cursor.Cursor | None = Non
         total = found_stories
         offset = (request.page - 1) * request.per_page
         if request.per_page and offset < total:
-            page = collapsed(
-                searcher, query, request.sort, stories.group, offset, request.per_page, len(docs)
-            )
+            matched = np.flatnonzero(docs)
+            key = ranking.keys(view.arrays, matched, found.scores, request.sort)
+            picked = collapsed(view.arrays, matched, key, stories.group, offset, request.per_page)
+            scores = found.scores
+            page = [(d, float(scores[d]) if scores is not None else None) for d in picked.tolist()]
     elif request.per_page:
-        marks = cursor.page(view, query, docs, request, after)
+        marks = cursor.page(view, found, request, after)
         page = [(docnum, score) for docnum, score, _ in marks]
     numbers = [docnum for docnum, _ in page]
-    spans = _spans(searcher, terms, numbers) if request.highlight and numbers else {}
+    spans = _spans(view, terms, numbers) if request.highlight and numbers else {}
     for docnum, score in page:
         stored = searcher.stored_fields(docnum)
         shown = round(score, 4) if relevance and score is not None else None
@@ -139,34 +142,37 @@ def search(view: View, request: SearchRequest, after: cursor.Cursor | None = Non
     return answer
 
 
-def _spans(searcher: Searcher, terms: dict[str, set[str]], numbers: list[int]) -> dict:
+def _spans(view: View, terms: dict[str, set[str]], numbers: list[int]) -> dict:
     """field -> docnum -> matched character ranges of the page's hits, from the postings;
     a field without stored spans is left out (its highlights analyse the text)."""
-    reader = searcher.reader()
+    reader = view.searcher.reader()
     out = {}
     for field in ("title", "body"):
-        found = highlight.stored_ranges(reader, field, terms.get(field, set()), numbers)
+        found = highlight.stored_ranges(
+            reader, field, terms.get(field, set()), numbers, view.arrays
+        )
         if found is not None:
             out[field] = found
     return out
 
 
-def facet_counts(view: View, request: SearchRequest, docs: set[int]) -> dict:
+def facet_counts(view: View, request: SearchRequest, docs: np.ndarray) -> dict:
     """Disjunctive counts: a facet's counts ignore that facet's own filter. `docs`: the
-    matches of the whole request."""
+    matches of the whole request (a mask)."""
     filtered = {name for name, _ in request.filters}
     out = {}
     for name in request.facets:
-        among = docnums(view, build(view, request, skip=name)[0]) if name in filtered else docs
+        among = match(view, build(view, request, skip=name)[0]).mask if name in filtered else docs
         out[name] = facets.ranked(view.count_by(name, among, request.by_story), request.facet_size)
     return out
 
 
-def date_histogram(view: View, request: SearchRequest, docs: set[int]) -> dict:
+def date_histogram(view: View, request: SearchRequest, docs: np.ndarray) -> dict:
     """Matching articles per month and per year, ignoring the from/to filter so a frontend
-    can show the whole timeline and let the user pick a range. `docs`: the request's matches."""
+    can show the whole timeline and let the user pick a range. `docs`: the request's matches
+    (a mask)."""
     if request.date_from or request.date_to:
-        docs = docnums(view, build(view, request, skip="date")[0])
+        docs = match(view, build(view, request, skip="date")[0]).mask
     return {
         interval: facets.histogram(view.count_by(interval, docs, request.by_story))
         for interval in ("year", "month")
@@ -234,7 +240,7 @@ def story(view: View, story_id: str, size: int) -> dict:
 def facet_values(view: View, request: SearchRequest, name: str, prefix: str, size: int) -> dict:
     """All values of one facet with counts among the matching articles, optionally by prefix."""
     query, _ = build(view, request, skip=name)
-    counter = view.count_by(name, docnums(view, query), request.by_story)
+    counter = view.count_by(name, match(view, query).mask, request.by_story)
     return {"name": name, "prefix": prefix, **facets.ranked(counter, size, prefix)}
 
 
@@ -242,54 +248,25 @@ def trends(view: View, request: SearchRequest, facet: str, interval: str) -> dic
     """Counts of each of the facet's top values per month or year among matching articles,
     every period from the first to the last (empty ones as 0)."""
     query, entities = build(view, request)
-    docs = docnums(view, query)
-    values, periods = view.values(facet), view.values(interval)
+    docs = match(view, query).mask
     top = facets.ranked(view.count_by(facet, docs, request.by_story), request.facet_size)
-    keep = {item["value"] for item in top["values"]}
+    kept = [item["value"] for item in top["values"]]
     group = view.stories.group if request.by_story else None
-    table, undated = _per_period(docs, periods, values, keep, group)
+    table, undated = per_period(view.arrays, docs, facet, interval, kept, group)
     return {
         "facet": facet,
         "interval": interval,
-        "total": view.stories.distinct(docs) if request.by_story else len(docs),
+        "total": view.stories.distinct(docs) if request.by_story else int(docs.sum()),
         "undated": undated,
         "values": top["values"],
         "truncated": top["truncated"],
         "periods": [
             {
                 "period": period,
-                "total": row.pop("__total__", 0),
-                "counts": {item["value"]: row.get(item["value"], 0) for item in top["values"]},
+                "total": table.get(period, {}).get("__total__", 0),
+                "counts": {value: table.get(period, {}).get(value, 0) for value in kept},
             }
-            for period, row in ((p, table.get(p, Counter())) for p in facets.periods(table))
+            for period in facets.periods(table)
         ],
         "query": {**request.to_json(), "parsed": readable(query), "entities": entities},
     }
-
-
-def _per_period(docs, periods, values, keep: set[str], group: Sequence[int] | None):
-    """period -> Counter of the kept values and __total__; and the undated count. With
-    `group` (docnum -> story), a story counts once per period and value it has a member in."""
-    table: dict[str, Counter[str]] = {}
-    undated = 0
-    seen: set[tuple] = set()
-    for docnum in docs:
-        period = periods[docnum]
-        new = [v for v in values[docnum] if v in keep]
-        if group is not None:
-            story = group[docnum]
-            if (period, story) in seen:
-                new = [v for v in new if (period, story, v) not in seen]
-                seen.update((period, story, v) for v in new)
-                if period and new:
-                    table[period[0]].update(new)
-                continue
-            seen.add((period, story))
-            seen.update((period, story, v) for v in new)
-        if not period:
-            undated += 1
-            continue
-        row = table.setdefault(period[0], Counter())
-        row["__total__"] += 1
-        row.update(new)
-    return table, undated

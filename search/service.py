@@ -13,7 +13,7 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
-from search import settings
+from search import segment_arrays, settings
 from search.errors import IndexUnavailable
 from search.generations import IndexNotFoundError, current_generation, open_live
 from search.view import View
@@ -40,6 +40,7 @@ class Service:
         self._retired: View | None = None
         self._checked = 0.0
         self._pins: dict[View, int] = {}  # views in use by a long read (an export)
+        segment_arrays.POSTINGS.budget = settings.integer("postings_cache_mb") * 2**20
 
     def view(self) -> View:
         """The current view; IndexUnavailable (503) when there is no index."""

@@ -92,6 +92,12 @@ SETTINGS = {
             minimum=0,
         ),
         Setting(
+            "postings_cache_mb",
+            192,
+            "MiB of decoded postings each worker keeps (search.segment_arrays)",
+            minimum=1,
+        ),
+        Setting(
             "commit_docs",
             5000,
             "`search index` into a live index commits after this many documents...",

@@ -7,58 +7,52 @@ own, named as a new story of that article would be.
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
-from collections.abc import Iterable
-from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
-from whoosh import sorting
 from whoosh.searching import Searcher
 
-from search import shingles
+from search import facets, ranking, shingles
 from search.stored import values
 from search.stories import StoryState, day_of, story_name
+from search.view_arrays import Facet, ViewArrays
 
 
 class StoryView:
     """docnum -> story, and what the API says of a story."""
 
-    def __init__(self, searcher: Searcher, state: StoryState | None) -> None:
+    def __init__(self, searcher: Searcher, arrays: ViewArrays, state: StoryState | None) -> None:
         self.searcher = searcher
         self.state = state or StoryState.empty()
-        reader = searcher.reader()
-        ids = _ids(searcher)  # docnum -> id (deleted documents too)
+        keys = arrays.ids()  # docnum -> id (deleted documents too)
         count = len(self.state.names)
-        rows = np.full(len(ids), -1, np.int64)
-        if len(self.state.ids) and ids:
-            keys = np.array([i.encode() for i in ids], dtype=bytes)
+        rows = np.full(len(keys), -1, np.int64)
+        if len(self.state.ids) and len(keys):
             at = np.searchsorted(self.state.ids, keys).clip(0, len(self.state.ids) - 1)
             rows = np.where(self.state.ids[at] == keys, at, -1)
         self.rows = rows.astype(np.int32)
-        groups = count + np.arange(len(ids), dtype=np.int64)  # its own, unless the file says
+        groups = count + np.arange(len(keys), dtype=np.int64)  # its own, unless the file says
         if len(self.state.ids):
             groups = np.where(rows >= 0, self.state.story[rows.clip(0)], groups)
-        # an array, not a list of ints: indexed one by one in Python loops, 8 bytes a document
-        self.group = array("q", groups.astype(np.int64).tobytes())
+        self.group = groups.astype(np.int64)
         self.docnum_of_row = np.full(len(self.state.ids), -1, np.int32)
-        known = np.flatnonzero(rows >= 0)
-        if reader.has_deletions():
-            known = np.array([d for d in known.tolist() if not reader.is_deleted(d)], np.int64)
+        known = np.flatnonzero((rows >= 0) & arrays.live)
         self.docnum_of_row[rows[known]] = known
 
     # --- counting ---------------------------------------------------------------------------
 
-    def distinct(self, docs: Iterable[int]) -> int:
-        """How many stories the documents belong to."""
-        return len(set(map(self.group.__getitem__, docs)))
+    def distinct(self, mask: np.ndarray) -> int:
+        """How many stories the documents of `mask` belong to."""
+        return int(np.count_nonzero(np.bincount(self.group[mask])))
 
-    def count(self, array: list[tuple[str, ...]], docs: Iterable[int]) -> Counter[str]:
-        """Per value of a facet, the stories among `docs` with a member carrying it."""
-        group = self.group
-        pairs = set(chain.from_iterable(zip(repeat(group[d]), array[d]) for d in docs))
-        return Counter(value for _, value in pairs)
+    def count(self, facet: Facet, mask: np.ndarray) -> Counter[str]:
+        """Per value of a facet, the stories among the documents of `mask` with a member
+        carrying it."""
+        kept = mask[facet.docs]
+        width = max(len(facet.names), 1)
+        pairs = np.unique(self.group[facet.docs[kept]] * width + facet.codes[kept])
+        return facets.count_codes(facet, np.bincount(pairs % width, minlength=len(facet.names)))
 
     # --- a story ------------------------------------------------------------------------------
 
@@ -170,65 +164,11 @@ class StoryView:
         return {**brief, "title": stored.get("title", "")} if title else brief
 
 
-def _ids(searcher: Searcher) -> list[str]:
-    """The id of every document number, from the id column (or, in an index built before
-    it had one, the id terms' postings)."""
-    out: list[str] = []
-    for leaf, offset in searcher.reader().leaf_readers():
-        count = leaf.doc_count_all()
-        if leaf.has_column("id"):
-            column = leaf.column_reader("id")
-            out += [str(column[d]) for d in range(count)]
-            continue
-        part: list[str] = [""] * count
-        for term in leaf.lexicon("id"):
-            text = term.decode() if isinstance(term, bytes) else term
-            for docnum in leaf.postings("id", text).all_ids():
-                part[docnum] = text
-        out += part
-        del offset
-    return out
-
-
 def collapsed(
-    searcher: Searcher, query, sort: str, group: array, start: int, size: int, total: int
-) -> list[tuple[int, float | None]]:
-    """Hits start..start+size of a ranking (`sort`: relevance, date or -date) with one hit per
-    story (its best-ranked member): (docnum, score or None when not ranked by relevance).
-    Ranks more matches until enough stories are seen or every match is ranked. `total`: the
-    number of matches."""
-    sortedby = _sorted_by(sort)
-    wanted = start + size
-    limit = max(2 * wanted, 50)
-    while True:
-        results = searcher.search(query, limit=limit, sortedby=sortedby)
-        seen: set[int] = set()
-        picked: list[tuple[int, float | None]] = []
-        for index in range(results.scored_length()):
-            docnum = results.docnum(index)
-            if group[docnum] in seen:
-                continue
-            seen.add(group[docnum])
-            picked.append((docnum, results.score(index) if sortedby is None else None))
-            if len(picked) >= wanted:
-                break
-        if len(picked) >= wanted or limit >= total:
-            return picked[start:wanted]
-        limit *= 4
-
-
-_UNDATED = 2**64 - 1  # what Whoosh's date column holds for a document without a date
-
-
-def _sorted_by(sort: str):
-    """Whoosh's sort facet for a sort of the API (None: by relevance); undated last."""
-    if sort == "relevance":
-        return None
-    newest_first = sort == "-date"
-
-    def key(value: int) -> tuple[int, int]:
-        if value == _UNDATED:
-            return (1, 0)
-        return (0, -value if newest_first else value)
-
-    return sorting.TranslateFacet(key, sorting.FieldFacet("date"))
+    arrays: ViewArrays, docs: np.ndarray, key: np.ndarray, group: np.ndarray, start: int, size: int
+) -> np.ndarray:
+    """Hits start..start+size of the order of `docs` (by `key`, then id, search.ranking)
+    with one hit per story, its best-ranked member: their document numbers."""
+    ranked = ranking.ordered(arrays, docs, key)
+    _, first = np.unique(group[ranked], return_index=True)
+    return ranked[np.sort(first)][start : start + size]

@@ -21,7 +21,7 @@ from search.errors import BadParameter
 from search.request import Params, SearchRequest, boolean
 from search.schema import FACETS, indexed_time
 from search.stored import as_json
-from search.view import View, build, docnums
+from search.view import View, build, match
 
 BATCH = 200  # documents read and written at a time
 LIST_SEPARATOR = "|"  # between the values of one CSV cell (facet values hold no "|")
@@ -89,9 +89,9 @@ class Export:
         self.release = release
         try:
             self.query, _ = build(view, request)
-            self.docs = docnums(view, self.query)
-            self.total = len(self.docs)
             self.sort = request.sort
+            self.found = match(view, self.query, scored=self.sort == "relevance")
+            self.total = int(self.found.mask.sum())
         except BaseException:
             release()
             raise
@@ -99,8 +99,8 @@ class Export:
     def records(self, fields: Sequence[str]) -> Iterator[dict]:
         """Every match as a record, in order; the view is released at the end."""
         try:
-            order = cursor.ordered(self.view, self.query, self.docs, self.sort)
-            self.docs = set()  # the order holds the same numbers
+            order = cursor.ordered(self.view, self.found, self.sort).tolist()
+            del self.found  # the order holds the same numbers
             searcher = self.view.searcher
             for start in range(0, len(order), BATCH):
                 for docnum in order[start : start + BATCH]:

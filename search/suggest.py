@@ -10,7 +10,7 @@ from search import arabic, gazetteer
 from search.compiler import stems, term_text
 from search.querylang import And, Node, Or, Word, parse
 from search.request import SearchRequest
-from search.view import View, build, docnums
+from search.view import View, build, match
 
 
 @cache
@@ -59,7 +59,7 @@ def suggestion(view: View, request: SearchRequest) -> dict | None:
             q=text, filters=request.filters, date_from=request.date_from, date_to=request.date_to
         ),
     )
-    return {"q": text, "total": len(docnums(view, query))}
+    return {"q": text, "total": int(match(view, query).mask.sum())}
 
 
 def _closest_word(reader, word: str) -> str | None:

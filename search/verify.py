@@ -17,7 +17,7 @@ from search.generations import POINTER, IndexNotFoundError, index_root, live_gen
 from search.maintenance import MissingSegment, toc_files
 from search.query import search as run_search
 from search.request import parse_request
-from search.view import View, build, docnums
+from search.view import View, build, match
 from search.whoosh_ext import latest_generation
 
 SAMPLE_SEARCHES = 5
@@ -243,7 +243,7 @@ def _check_searches(searcher: Searcher, problems: list[str], samples: int) -> No
             request = parse_request({"q": [word], "highlight": ["true"]})
             answer = run_search(view, request)
             query, _ = build(view, request)
-            found = docnum in set(docnums(view, query))
+            found = bool(match(view, query).mask[docnum])
         except Exception as error:
             problems.append(f"the search for {word!r} failed: {_describe(error)}")
             continue

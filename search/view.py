@@ -1,6 +1,6 @@
-"""A View: one searcher and what is derived from it (facet value arrays, live documents, recent
-answers), reused across requests until the index changes (see service.py); and the Whoosh
-query of a request, with the documents it matches, as a set."""
+"""A View: one searcher and what is derived from it (its arrays, stories, recent answers),
+reused across requests until the index changes (see service.py); and the Whoosh query of a
+request, with the documents it matches, as a mask over the searcher's documents."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ from collections import Counter, OrderedDict
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search import facets, matchset
+from search import facets
 from search.compiler import Compiler, resolve_facet_values
 from search.querylang import parse
 from search.request import SearchRequest
+from search.schema import FACETS
+from search.scoring import Match, evaluate
 from search.story_store import load as load_stories
 from search.story_view import StoryView
+from search.view_arrays import ViewArrays
 
 
 class View:
@@ -27,9 +31,8 @@ class View:
         self.searcher = searcher
         self._folder = folder
         self._stories: StoryView | None = None
-        self.values = facets.ValueArrays(searcher)
+        self.arrays = ViewArrays(searcher)
         self._totals: dict[str, Counter[str]] = {}
-        self._live: set[int] | None = None
         # Recent answers, by request: a frontend asks the same thing again (back button,
         # paging back, another user). Kept per View, so a change of the index empties it.
         self._recent: OrderedDict = OrderedDict()
@@ -57,33 +60,37 @@ class View:
             generation = self.searcher.reader().generation()
             folder = self._folder
             state = load_stories(folder, generation, signatures=False) if folder else None
-            self._stories = StoryView(self.searcher, state)
+            self._stories = StoryView(self.searcher, self.arrays, state)
         return self._stories
 
-    def count_by(self, field: str, docs: set[int], stories: bool) -> Counter[str]:
-        """count(), or with `stories` the stories among `docs` per value."""
+    def count_by(self, field: str, mask: np.ndarray, stories: bool) -> Counter[str]:
+        """count(), or with `stories` the stories among the documents per value."""
         if stories:
-            return self.stories.count(self.values(field), docs)
-        return self.count(field, docs)
+            return self.stories.count(self.arrays.facet(field), mask)
+        return self.count(field, mask)
 
     def totals(self, field: str) -> Counter[str]:
         """Live documents per value of a facet in the whole index, computed once."""
         if field not in self._totals:
-            self._totals[field] = facets.count(self.values(field), self.live())
+            self._totals[field] = self.count(field, self.arrays.live)
         return self._totals[field]
 
-    def live(self) -> set[int]:
-        """The document numbers not deleted, computed once."""
-        if self._live is None:
-            self._live = set(self.searcher.reader().all_doc_ids())
-        return self._live
+    def count(self, field: str, mask: np.ndarray) -> Counter[str]:
+        """Documents per value of a facet among those of `mask` (a boolean per document)."""
+        return facets.count(self.arrays.facet(field), mask)
 
-    def count(self, field: str, docs: set[int]) -> Counter[str]:
-        """Values of a facet among `docs`. When they are most of the index, the totals less
-        the count of the rest: a broad query costs at most half the index."""
-        if len(docs) * 2 <= len(self.live()):
-            return facets.count(self.values(field), docs)
-        return self.totals(field) - facets.count(self.values(field), self.live() - docs)
+    def warm(self) -> None:
+        """Read what every search needs before the first one asks: facet entries, field
+        lengths, dates and the order of the ids."""
+        for field in (*FACETS, "year", "month"):
+            self.arrays.facet(field)
+        self.arrays.codes("month")
+        self.arrays.codes("year")
+        for field in ("title", "body"):
+            self.arrays.lengths(field)
+        self.arrays.dates()
+        self.arrays.id_rank()
+        self.stories.distinct(self.arrays.live)
 
     def close(self) -> None:
         self.searcher.close()
@@ -115,5 +122,11 @@ def _datetime(day, end: bool = False):
     return moment + timedelta(days=1, microseconds=-1) if end else moment
 
 
-def docnums(view: View, query: wq.Query) -> set[int]:
-    return matchset.matching(view.searcher, query, view.live)
+def match(view: View, query: wq.Query, scored: bool = False) -> Match:
+    """The live documents `query` matches, as a mask (and scores when `scored`)."""
+    return evaluate(view.arrays, view.searcher, query, scored)
+
+
+def docnums(view: View, query: wq.Query) -> np.ndarray:
+    """The document numbers `query` matches, ascending (int64)."""
+    return np.flatnonzero(match(view, query).mask)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from search import highlight, matchset
+from search import highlight
 from search.articles import Article
 from search.index import apply
 from search.query import positive_terms, search
@@ -14,7 +14,7 @@ from search.schema import Change, to_document
 from search.service import Service
 from search.suggest import _closest_word
 from search.tagging import tag
-from search.view import build
+from search.view import build, docnums, match
 from tests.live import InProcess
 from tests.test_writes import AUTH, KEY
 
@@ -104,4 +104,7 @@ def test_match_sets_are_whooshs_matches(index, q, dates):
     assert view.searcher.reader().has_deletions()
     query, _ = build(view, parse_request({"q": [q], **dates}))
     expected = set(view.searcher.docs_for_query(query))
-    assert matchset.matching(view.searcher, query, view.live) == expected
+    assert set(docnums(view, query).tolist()) == expected
+    scored = match(view, query, scored=True).scores
+    for hit in view.searcher.search(query, limit=None):
+        assert scored[hit.docnum] == pytest.approx(hit.score, rel=1e-9)

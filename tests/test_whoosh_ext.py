@@ -25,8 +25,9 @@ from search.cli import EXIT_ERROR, main
 from search.generations import current_generation
 from search.index import apply, write
 from search.schema import Change, to_document
+from search.service import Service
 from search.tagging import tag
-from search.whoosh_ext import lengths, patching, union
+from search.whoosh_ext import arrays, lengths, patching, union
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -345,20 +346,34 @@ def test_a_commit_in_memory_needs_no_sync():
 # --- helpers over private attributes ----------------------------------------------------------
 
 
-def test_posting_ids_are_whoosh_s_own_block_by_block():
-    many = [(f"d{i}", "common" + (" rare" if i == 150 else "")) for i in range(400)]
+def test_posting_arrays_are_whoosh_s_own_block_by_block():
+    many = [(f"d{i}", "common " * (1 + i % 3) + (" rare" if i == 150 else "")) for i in range(400)]
     ix = ram_index([many[:50], many[50:]])
     with ix.searcher() as searcher:
-        for text in ("common", "rare"):
-            found, expected = [], []
-            for leaf, offset in searcher.reader().leaf_readers():
-                if ("body", text) in leaf:
-                    found += whoosh_ext.posting_ids(leaf.postings("body", text), offset)
-                    expected += [offset + d for d in leaf.postings("body", text).all_ids()]
-            assert found == expected
-            assert len(found) == (400 if text == "common" else 1)
+        for text in ("common", "rare", "absent"):
+            found = []
+            for leaf, _ in searcher.reader().leaf_readers():
+                ids, weights, _, _ = arrays.postings(leaf, "body", text.encode())
+                matcher = leaf.postings("body", text) if ("body", text) in leaf else None
+                expected = []
+                while matcher is not None and matcher.is_active():
+                    expected.append((matcher.id(), matcher.weight()))
+                    matcher.next()
+                assert list(zip(ids.tolist(), weights.tolist(), strict=True)) == expected
+                found += ids.tolist()
+            assert len(found) == {"common": 400, "rare": 1, "absent": 0}[text]
         leaf, _ = searcher.reader().leaf_readers()[1]
         assert isinstance(leaf.postings("body", "common"), whoosh3.W3LeafMatcher)
+
+
+def test_numeric_columns_and_lengths_are_whoosh_s(index):
+    with Service(index).view().searcher as searcher:
+        for leaf, _ in searcher.reader().leaf_readers():
+            count = leaf.doc_count_all()
+            column = leaf.column_reader("date", translate=False)
+            assert arrays.numeric_column(leaf, "date").tolist() == [column[d] for d in range(count)]
+            lengths = arrays.field_lengths(leaf, "body").tolist()
+            assert lengths == [leaf.doc_field_length(d, "body") or 1 for d in range(count)]
 
 
 def test_toc_helpers(index):

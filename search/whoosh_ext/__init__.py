@@ -8,10 +8,12 @@ patches were not checked against.
 
 - patching: install(), the checked versions, the list of patches
 - lengths: a segment's field lengths decoded once (patch: indexing and scoring speed)
+- buffers: a file inside a compound segment read from the memory map, not copied (patch:
+  memory and the time to open a searcher)
 - union: the best score of an OR of three or more parts (patch: top-N dropped true hits)
 - commit: a writer whose commit syncs the new table of contents before removing the old
 - segments: a fresh build's segments written apart and committed in one table of contents
-- postings: the document numbers of a posting list, a block at a time
+- arrays: postings and numeric columns of a segment read whole into numpy arrays
 - toc: the table of contents of a generation folder
 """
 
@@ -26,7 +28,6 @@ from search.whoosh_ext.patching import (
     check_version,
     install,
 )
-from search.whoosh_ext.postings import posting_ids
 from search.whoosh_ext.segments import (
     commit_segments,
     finish_segment,
@@ -48,7 +49,6 @@ __all__ = [
     "fsync_path",
     "install",
     "latest_generation",
-    "posting_ids",
     "segment_count",
     "segments_reader",
     "sync_new_files",

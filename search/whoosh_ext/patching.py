@@ -28,9 +28,10 @@ from importlib import metadata
 
 import whoosh
 from whoosh.codec.whoosh3 import W3PerDocReader
+from whoosh.filedb.structfile import BufferFile
 from whoosh.matching.combo import ArrayUnionMatcher
 
-from search.whoosh_ext import lengths, union
+from search.whoosh_ext import buffers, lengths, union
 
 DISTRIBUTION = "whoosh-reloaded"
 CHECKED_VERSIONS = ("2.7.5",)
@@ -69,6 +70,7 @@ class Patch:
 PATCHES = (
     Patch(W3PerDocReader, "doc_field_length", lengths.doc_field_length),
     Patch(ArrayUnionMatcher, "max_quality", union.max_quality),
+    Patch(BufferFile, "__init__", buffers.buffer_file_init),
 )
 _LOCK = threading.Lock()
 

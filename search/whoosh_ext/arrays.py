@@ -1,0 +1,177 @@
+"""A segment's postings and numeric columns read whole into numpy arrays (for
+search.segment_arrays).
+
+Whoosh hands postings out one at a time (`Matcher.id()`, `weight()`, `next()`), a Python
+call each. Its own posting format (W3LeafMatcher) keeps them in pickled blocks of up to 128:
+`_goto()` reads a block's header, `_read_data()` unpickles (ids delta-encoded, weights, values)
+and `_next_block()` moves on. Read here a block at a time, straight from the segment's
+buffer. Numeric columns (field lengths,
+dates) are fixed-width big-endian values at `_basepos` of the column file, `_count` of them,
+the column's default for the documents after the last one written.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zlib
+from collections.abc import Iterator
+from itertools import repeat
+from typing import NamedTuple
+
+import numpy as np
+from whoosh.codec import whoosh3
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.reading import IndexReader
+from whoosh.util.numeric import byte_to_length
+
+# A field length as Whoosh decodes its byte (byte 0 is "no length": 1, BM25F's default).
+LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
+
+
+def segment_id(leaf: IndexReader) -> str | None:
+    """The id of a segment reader's segment (never reused: segments are written once)."""
+    segment = leaf.segment() if hasattr(leaf, "segment") else None
+    return segment.segment_id() if segment is not None else None
+
+
+class Postings(NamedTuple):
+    """A term's postings in one segment: document numbers (int32, ascending) and weights
+    (float32, as Whoosh reads them), deleted documents included; and where each block of
+    them starts in the postings file and how many postings end with it (empty when the
+    blocks cannot be read from a buffer)."""
+
+    docs: np.ndarray
+    weights: np.ndarray
+    block_starts: np.ndarray
+    block_ends: np.ndarray
+
+
+def postings(leaf: IndexReader, field: str, btext: bytes) -> Postings:
+    """A term's postings in one segment (see Postings)."""
+    none = np.zeros(0, np.int64)
+    if (field, btext) not in leaf:
+        return Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), none, none)
+    matcher = leaf._terms.matcher(field, btext, leaf.schema[field].format)  # unfiltered
+    if not isinstance(matcher, W3LeafMatcher):  # postings inlined in the term info
+        ids, found = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            found.append(matcher.weight())
+            matcher.next()
+        return Postings(np.array(ids, np.int32), np.array(found, np.float32), none, none)
+    deltas: list[int] = []
+    weights: list[float] = []
+    counts: list[int] = []
+    starts: list[int] = []
+    for start, count, block_deltas, block_weights in _blocks(matcher):
+        deltas.extend(block_deltas)
+        counts.append(count)
+        starts.append(start)
+        if block_weights is None:
+            weights.extend(repeat(1.0, count))
+        elif isinstance(block_weights, float):
+            weights.extend(repeat(block_weights, count))
+        else:
+            weights.extend(block_weights)  # type: ignore[arg-type]  # a tuple of floats
+    # each block's first delta is from 0: undo the running sum of the blocks before it
+    running = np.cumsum(np.array(deltas, np.int64))
+    ends = np.cumsum(counts)
+    before = np.concatenate(([0], running[ends[:-1] - 1]))
+    ids = running - np.repeat(before, counts)
+    located = starts[0] >= 0
+    return Postings(
+        ids.astype(np.int32),
+        np.array(weights, np.float32),
+        np.array(starts, np.int64) if located else none,
+        ends if located else none,
+    )
+
+
+def _blocks(matcher: W3LeafMatcher) -> Iterator[tuple[int, int, tuple, object]]:
+    """(start, count, delta-encoded ids, weights) of each block (start -1: not known). A block
+    is a big-endian int (its length, negative for the last), the pickled block info, and the
+    pickled data, compressed when the info says so. Read straight from the segment's buffer
+    when it has one; through the matcher otherwise."""
+    buffer = getattr(matcher._postfile, "_buf", None)
+    if buffer is None:
+        while matcher.is_active():
+            if matcher._data is None:
+                matcher._read_data()
+            yield -1, matcher._blocklength, matcher._data[0], matcher._data[1]
+            matcher._next_block()
+        return
+    position = matcher._baseoffset
+    while True:
+        length, count, (ids, weights, _) = _block(buffer, position)
+        yield position, count, ids, weights
+        if length < 0:
+            return
+        position += 4 + abs(length)
+
+
+def _block(buffer, position: int) -> tuple[int, int, tuple]:
+    """The signed length, posting count and data (ids, weights, values) of the block at
+    `position`."""
+    length = int.from_bytes(buffer[position : position + 4], "big", signed=True)
+    block = io.BytesIO(buffer[position + 4 : position + 4 + abs(length)])
+    count, _, _, compression, _, _ = pickle.load(block)
+    data = block.read()
+    return length, count, pickle.loads(zlib.decompress(data) if compression else data)
+
+
+def block_values(leaf: IndexReader, start: int) -> tuple:
+    """The encoded values (positions, characters) of the postings of the block at `start`
+    (a Postings.block_starts entry) of a segment's postings file."""
+    return _block(leaf._terms._postfile._buf, start)[2][2]
+
+
+def bytes_column(leaf: IndexReader, field: str) -> list[bytes] | None:
+    """Every document's value of a field's variable-length bytes column (the id column),
+    read in one piece; None when the segment has no such column."""
+    if not leaf.has_column(field):
+        return None
+    reader = leaf.column_reader(field, translate=False)
+    if not isinstance(reader, VarBytesColumn.Reader):
+        return None
+    lengths = reader._lengths
+    raw = reader._dbfile.get(reader._basepos, sum(lengths))
+    ends = np.cumsum(np.array(lengths, np.int64)).tolist()
+    return [raw[end - n : end] for end, n in zip(ends, lengths, strict=True)]
+
+
+def numeric_column(leaf: IndexReader, field: str) -> np.ndarray:
+    """Every document's value of a field's numeric column, raw: as
+    `column_reader(translate=False)` gives them."""
+    return _values(leaf.column_reader(field, translate=False), leaf.doc_count_all())
+
+
+def _values(reader, count: int) -> np.ndarray:
+    if not isinstance(reader, NumericColumn.Reader):  # no column file: every value the default
+        return np.array([reader[d] for d in range(count)])
+    typecode = reader._typecode
+    written = min(reader._count, count)
+    raw = reader._dbfile.get(reader._basepos, written * reader._fixedlen)
+    values = np.frombuffer(raw, np.dtype(typecode).newbyteorder(">"))
+    out = np.full(count, reader._default, np.dtype(typecode))
+    out[:written] = values
+    return out
+
+
+def field_lengths(leaf: IndexReader, field: str) -> np.ndarray:
+    """Each document's length of a text field as BM25F reads it (float64)."""
+    if not leaf._perdoc.has_column(whoosh3._lenfield(field)):
+        return np.ones(leaf.doc_count_all())
+    perdoc = leaf._perdoc
+    reader = perdoc.column_reader(whoosh3._lenfield(field), whoosh3.LENGTHS_COLUMN)
+    return LENGTH_OF_BYTE[_values(reader, leaf.doc_count_all())]
+
+
+def deleted(leaf: IndexReader) -> np.ndarray:
+    """The deleted document numbers of a segment reader (its own numbering)."""
+    if not leaf.has_deletions():
+        return np.zeros(0, np.int64)
+    found = leaf.deleted_docs_set  # a cached property in whoosh-reloaded, a method before
+    found = found() if callable(found) else found
+    return np.fromiter(found, np.int64, len(found))
