@@ -150,13 +150,17 @@ def built(target: Path) -> bool:
 
 def indexing(n: int, path: Path, args: argparse.Namespace) -> dict:
     """Build what is needed; with --reuse, an index already in --work is kept, and its build
-    figures are carried from the last results of that size (marked as carried)."""
+    figures are carried from --build-log or the last results of that size (marked so)."""
     jobs = os.cpu_count() or 1
     targets = {f"ours-{jobs}": args.work / f"run-ours-{n}"}
     if not args.service_only:
         targets["plain"] = args.work / f"run-plain-{n}"
     previous = args.results / f"run-{n}.json"
     carried = json.loads(previous.read_text()).get("indexing", {}) if previous.exists() else {}
+    for given in args.build_log or ():  # VARIANT=FILE: the JSON line a --child build printed
+        variant, _, log = given.partition("=")
+        figures = json.loads(Path(log).read_text().strip().splitlines()[-1])
+        carried[variant] = figures | {"docs_per_s": figures["docs"] / figures["seconds"]}
     out = {}
     for variant, target in targets.items():
         if args.reuse and built(target):
@@ -240,10 +244,11 @@ def measure_search(n: int, measured: list[dict], args: argparse.Namespace) -> di
         served.stop()
     if not baseline:
         del times["baseline"], cpu["baseline"]
-    rounded = {
-        mode: {k: [round(t, 3) for t in v] for k, v in d.items()} for mode, d in times.items()
-    }
-    return out | {"times": rounded, "cpu": cpu}
+    return out | {"times": _rounded(times), "cpu": _rounded(cpu)}
+
+
+def _rounded(series: dict) -> dict:
+    return {mode: {k: [round(t, 3) for t in v] for k, v in d.items()} for mode, d in series.items()}
 
 
 def measure_load(n: int, measured: list[dict], args: argparse.Namespace) -> dict:
@@ -279,6 +284,9 @@ def write_growth(results: Path) -> None:
     """results/run.md: the growth table over every size measured, then each size's tables."""
     reports = [json.loads(p.read_text()) for p in results.glob("run-*.json")]
     reports = sorted((r for r in reports if "search" in r), key=lambda r: r["articles"])
+    for report in reports:  # each size's own tables too, as this version of the script writes
+        lines = run_tables.titled(report)
+        (results / f"run-{report['articles']}.md").write_text("\n".join(lines) + "\n")
     text = "\n".join(run_tables.combined(reports)) + "\n"
     (results / "run.md").write_text(text)
     print(text)
@@ -293,6 +301,13 @@ def main() -> None:
     arg("--work", type=Path, default=Path(tempfile.gettempdir()) / "search-bench")
     arg("--service-only", action="store_true", help="no plain Whoosh build nor baseline")
     arg("--reuse", action="store_true", help="keep the indexes already built in --work")
+    arg(
+        "--build-log",
+        action="append",
+        metavar="VARIANT=FILE",
+        help="with --reuse: the figures of a build made by `run.py --child VARIANT` (plain, "
+        "ours-2), from the JSON line it printed to FILE",
+    )
     arg("--one-core-build", action="store_true", help="also build ours on one process")
     arg("--baseline-every", type=int, default=1, help="run the baseline on every Kth query")
     arg("--results", type=Path, default=HERE / "results", help="where results are written")
@@ -312,12 +327,12 @@ def main() -> None:
     args.results.mkdir(exist_ok=True)
     for n in args.n or [10000]:
         date = datetime.now(UTC).isoformat(timespec="seconds")
+        load = os.getloadavg()[1]  # a shared machine: how busy it was while measured
         report = run_size(n, args) | {"machine": machine, "date": date}
+        report["load_average"] = [load, os.getloadavg()[1]]  # 5-minute, at start and end
         report["service_only"] = args.service_only
         (args.results / f"run-{n}.json").write_text(json.dumps(report, indent=1) + "\n")
-        lines = run_tables.titled(report)
-        print("\n".join(lines) + "\n")
-        (args.results / f"run-{n}.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(run_tables.titled(report)) + "\n")
     write_growth(args.results)
 
 

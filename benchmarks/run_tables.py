@@ -92,7 +92,7 @@ def indexing_table(report: dict) -> list[str]:
         if variant != "plain":
             name = f"`search index`, {variant.split('-')[1]} process(es)"
         if row.get("carried"):
-            name += " (carried from an earlier run: --reuse)"
+            name += " (built earlier: --reuse)"
         versus = f"{row['docs_per_s'] / plain:.2f}x" if plain else ""
         per_cpu = row["docs"] / row["cpu_seconds"] if row.get("cpu_seconds") else None
         lines.append(
@@ -163,10 +163,21 @@ def serving_lines(report: dict, got: dict[str, float | None]) -> list[str]:
         row = load[f"{workers}w"]
         memory = ", ".join(f"{m['VmRSS']:.0f} / {m['VmHWM']:.0f}" for m in row["memory"])
         lines.append(
-            f"| {workers} | {row['req_per_s']:.1f} | {row['client_cpu_share']:.0%} | {memory} |"
+            f"| {workers} | {row['req_per_s']:.1f} | {row['client_cpu_share']:.1%} | {memory} |"
         )
     lines += ["", f"2 workers serve {got['2 workers / 1']:.2f}x the requests/s of 1."]
     return lines
+
+
+def _busy(report: dict) -> list[str]:
+    """The machine's 5-minute load average at the start and the end of the run, if known."""
+    if "load_average" not in report:
+        return []
+    start, end = report["load_average"]
+    return [
+        f"Load average of the machine (2 cores): {start:.1f} at the start, {end:.1f} at the end.",
+        "",
+    ]
 
 
 def titled(report: dict) -> list[str]:
@@ -176,12 +187,17 @@ def titled(report: dict) -> list[str]:
         f"### {n:,} generated articles (seed {report['seed']}), {report['machine']}, "
         f"{report['date']}",
         "",
+        *_busy(report),
         f"#### {n:,} articles: indexing",
         "",
         *indexing_table(report),
         "",
-        f"#### {n:,} articles: search, {report['queries']} queries, top 10, warm: p50 / p95 ms "
-        "(speed-up over plain Whoosh at p50 / p95, same queries, same run)",
+        f"#### {n:,} articles: search, {report['queries']} queries, top 10, warm: p50 / p95 ms"
+        + (
+            ""
+            if got["baseline plain p50"] is None
+            else " (speed-up over plain Whoosh at p50 / p95, same queries, same run)"
+        ),
         "",
         *search_table(report, got),
         "",
