@@ -93,6 +93,11 @@ def params(query: dict, kind: str) -> dict:
     return out
 
 
+def probe(query: dict) -> dict:
+    """The first request to a fresh server: a plain search that is none of the measured."""
+    return params(query, "plain") | {"per_page": 3}
+
+
 def warming(query: dict) -> dict:
     """A request that warms a server up without putting a measured one in its cache."""
     return params(query, KINDS[-1]) | {"per_page": 5}
@@ -207,7 +212,7 @@ def measure_search(n: int, measured: list[dict], args: argparse.Namespace) -> di
     every time measured (ms), and the serving figures of the one worker."""
     ours = in_process(args.work / f"run-ours-{n}")
     baseline = None if args.service_only else whoosh_plain.Baseline(args.work / f"run-plain-{n}")
-    served = serving_load.Served(args.work / f"run-ours-{n}", 1, params(measured[0], "plain"))
+    served = serving_load.Served(args.work / f"run-ours-{n}", 1, probe(measured[0]))
     out: dict = {
         "start": {
             "serve_to_first_answer_s": served.to_first_answer_s,
@@ -255,9 +260,7 @@ def measure_load(n: int, measured: list[dict], args: argparse.Namespace) -> dict
     """8 clients, distinct requests (pages 1 and 2 of every query), 1 and 2 workers."""
     pages = [params(q, KINDS[-1]) | {"page": page} for page in (1, 2) for q in measured]
     warm = [warming(q) for q in measured[::5]]
-    result = serving_load.throughput(
-        args.work / f"run-ours-{n}", pages, warm, params(measured[0], "plain")
-    )
+    result = serving_load.throughput(args.work / f"run-ours-{n}", pages, warm, probe(measured[0]))
     for figures in result.values():
         if figures["failures"]:
             raise RuntimeError(f"{figures['failures']} requests failed under load")
