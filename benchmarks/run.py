@@ -143,10 +143,18 @@ def measure_build(variant: str, path: Path, target: Path) -> dict:
         capture_output=True,
         text=True,
     )
-    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    figures = last_figures(out.stdout)
     figures["docs_per_s"] = figures["docs"] / figures["seconds"]
     print(f"  built {variant}: {figures['docs_per_s']:.0f} docs/s", file=sys.stderr)
     return figures
+
+
+def last_figures(output: str) -> dict:
+    """The last JSON line of a --child build's output (which may hold its log lines too)."""
+    for line in reversed(output.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise ValueError("no figures in the output of the build")
 
 
 def built(target: Path) -> bool:
@@ -164,7 +172,7 @@ def indexing(n: int, path: Path, args: argparse.Namespace) -> dict:
     carried = json.loads(previous.read_text()).get("indexing", {}) if previous.exists() else {}
     for given in args.build_log or ():  # VARIANT=FILE: the JSON line a --child build printed
         variant, _, log = given.partition("=")
-        figures = json.loads(Path(log).read_text().strip().splitlines()[-1])
+        figures = last_figures(Path(log).read_text())
         carried[variant] = figures | {"docs_per_s": figures["docs"] / figures["seconds"]}
     out = {}
     for variant, target in targets.items():
