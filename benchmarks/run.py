@@ -1,54 +1,60 @@
-"""The archive-scale benchmark: indexing and search against Whoosh used plainly, same run.
+"""The archive-scale benchmark: this service against Whoosh used as its docs show, same run.
 
-    python benchmarks/run.py --n 10000 --n 100000
+    python benchmarks/run.py --n 10000 --n 30000 --n 100000
+    python benchmarks/run.py --n 300000 --service-only
+    python benchmarks/run.py --growth      # results/run.md from every results/run-N.json
 
-For each size it generates a corpus and 220 queries with ../shared/bench/make_corpus.py
-(fixed seed), then measures:
+For each size it generates a corpus and 200 queries with ../shared/bench/make_corpus.py
+(fixed seed) in --work, then measures:
 
-- indexing: `search index` (parse + tag + index) on one core and on every core, beside
-  plain Whoosh (StemmingAnalyzer; id, title, body, date, and region and faction as sortable
-  keywords from the generator's labels; no tagging), each in a fresh process: docs/s, index
-  size, peak memory;
-- search, top 10, three kinds: plain; every facet; every facet with highlighted snippets.
-  Whoosh used plainly (a fresh searcher per request, `groupedby` facets, the default
-  highlighter) is the baseline of each kind; then the service in process, and over HTTP
-  (`search serve`, sequential requests), and the same request repeated (the answer cache).
-  Whoosh's default highlighter takes 4 to 11 s a query on these long generated bodies, so the
-  baseline runs every 5th query (40); each ratio compares medians over those same queries;
+- indexing, each build in a fresh process: `search index` (parse + tag + index) on every
+  core, beside plain Whoosh on one core (benchmarks/whoosh_plain.py): docs/s (wall and CPU),
+  index size, peak memory;
+- search, top 10, three kinds: plain; every facet; every facet + snippets. The baseline of
+  each kind is Whoosh as its documentation uses it (whoosh_plain.Baseline: a fresh searcher
+  per request, `groupedby` counts, `results[:10]`, `highlights()` on those 10). Each query is
+  run by the baseline, then by the service in process, then over HTTP (`search serve`, one
+  worker), one after the other, so the three see the same load of this shared machine; every
+  ratio compares the same queries. Then the same requests again (the answer cache);
 - from `search serve` to its first answer, and that first request (cold);
-- GET /search (every facet + snippets) with 1 and 8 concurrent clients, on 1 and 2 workers,
-  in requests/s; each run on a fresh server, so no answer comes from the cache;
-- the memory of each worker after that load.
+- the resident memory of the one worker: after its first answer (the index loaded), after
+  the queries, and its peak (VmHWM); bytes per article;
+- requests/s of GET /search (every facet + snippets, distinct requests: pages 1 and 2 of the
+  200 queries) with 8 clients on 1 and on 2 workers, each on a fresh server; the clients run
+  in a process of their own (benchmarks/serving_load.py), whose CPU share is reported.
 
-Prints Markdown tables and writes them, with the figures as JSON, to benchmarks/results/.
-Medians and 95th percentiles; every time also as a ratio against the baseline measured in
-the same run. Run by hand; the tests never time anything.
+Writes benchmarks/results/run-N.json (the figures, and every time measured) and run-N.md,
+and rewrites results/run.md: the growth table over every size measured, then each size's
+tables. Run by hand; the tests never time anything.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import platform
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
+
+import run_tables  # this folder: the Markdown of the results
+import serving_load
+import whoosh_plain
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 MAKE_CORPUS = ROOT.parent / "shared" / "bench" / "make_corpus.py"
-RESULTS = HERE / "results"
-SAMPLE = 5  # the slow baseline runs every SAMPLE-th query
-KINDS = ("plain", "every facet", "every facet + snippets")
+KINDS = run_tables.KINDS
 
 
 # --- corpus and queries ---------------------------------------------------------------------
@@ -87,43 +93,17 @@ def params(query: dict, kind: str) -> dict:
     return out
 
 
+def probe(query: dict) -> dict:
+    """The first request to a fresh server: a plain search that is none of the measured."""
+    return params(query, "plain") | {"per_page": 3}
+
+
+def warming(query: dict) -> dict:
+    """A request that warms a server up without putting a measured one in its cache."""
+    return params(query, KINDS[-1]) | {"per_page": 5}
+
+
 # --- indexing, each build in its own process ------------------------------------------------
-
-
-def build_plain(path: Path, target: Path) -> int:
-    from whoosh import index as whoosh_index
-    from whoosh.analysis import StemmingAnalyzer
-    from whoosh.fields import DATETIME, ID, KEYWORD, TEXT, Schema
-
-    schema = Schema(
-        id=ID(stored=True, unique=True),
-        title=TEXT(analyzer=StemmingAnalyzer(), stored=True),
-        body=TEXT(analyzer=StemmingAnalyzer(), stored=True),
-        date=DATETIME(stored=True),
-        # sortable, as ours are: groupedby then reads a column instead of un-inverting the
-        # field at every fresh searcher (3.5 s a query at 10,000 articles)
-        region=KEYWORD(stored=True, commas=True, sortable=True),
-        faction=KEYWORD(stored=True, commas=True, sortable=True),
-    )
-    target.mkdir(parents=True)
-    writer = whoosh_index.create_in(str(target), schema).writer(limitmb=256)
-    count = 0
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            record = json.loads(line)
-            doc = {
-                "id": record["id"],
-                "title": record["title"],
-                "body": record["body"],
-                "region": record.get("region") or "",
-                "faction": ",".join(record.get("factions", [])),
-            }
-            if record.get("date"):
-                doc["date"] = datetime.fromisoformat(record["date"])
-            writer.add_document(**doc)
-            count += 1
-    writer.commit()
-    return count
 
 
 def build_ours(path: Path, target: Path, jobs: int) -> int:
@@ -141,15 +121,17 @@ def child_build(variant: str, path: Path, target: Path) -> None:
     """Build once in this process; print one JSON line of figures."""
     started = time.perf_counter()
     if variant == "plain":
-        docs = build_plain(path, target)
+        docs = whoosh_plain.build(path, target)
     else:
         docs = build_ours(path, target, jobs=int(variant.split("-")[1]))
     seconds = time.perf_counter() - started
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = mine.ru_utime + mine.ru_stime + workers.ru_utime + workers.ru_stime
     size = sum(f.stat().st_size for f in target.rglob("*") if f.is_file())
-    mine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    figures = {"docs": docs, "seconds": seconds, "bytes": size, "peak_mib": mine}
-    print(json.dumps(figures | {"worker_peak_mib": workers}))
+    figures = {"docs": docs, "seconds": seconds, "cpu_seconds": cpu, "bytes": size}
+    figures |= {"peak_mib": mine.ru_maxrss / 1024, "worker_peak_mib": workers.ru_maxrss / 1024}
+    print(json.dumps(figures))
 
 
 def measure_build(variant: str, path: Path, target: Path) -> dict:
@@ -161,336 +143,208 @@ def measure_build(variant: str, path: Path, target: Path) -> dict:
         capture_output=True,
         text=True,
     )
-    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    figures = last_figures(out.stdout)
     figures["docs_per_s"] = figures["docs"] / figures["seconds"]
     print(f"  built {variant}: {figures['docs_per_s']:.0f} docs/s", file=sys.stderr)
     return figures
 
 
-# --- search ---------------------------------------------------------------------------------
+def last_figures(output: str) -> dict:
+    """The last JSON line of a --child build's output (which may hold its log lines too)."""
+    for line in reversed(output.splitlines()):
+        if line.startswith("{"):
+            return json.loads(line)
+    raise ValueError("no figures in the output of the build")
 
 
-def timed(function, items) -> list[float]:
-    out = []
-    for item in items:
-        started = time.perf_counter()
-        function(item)
-        out.append((time.perf_counter() - started) * 1000)
+def built(target: Path) -> bool:
+    return target.is_dir() and any(target.iterdir())
+
+
+def indexing(n: int, path: Path, args: argparse.Namespace) -> dict:
+    """Build what is needed; with --reuse, an index already in --work is kept, and its build
+    figures are carried from --build-log or the last results of that size (marked so)."""
+    jobs = os.cpu_count() or 1
+    targets = {f"ours-{jobs}": args.work / f"run-ours-{n}"}
+    if not args.service_only:
+        targets["plain"] = args.work / f"run-plain-{n}"
+    previous = args.results / f"run-{n}.json"
+    carried = json.loads(previous.read_text()).get("indexing", {}) if previous.exists() else {}
+    for given in args.build_log or ():  # VARIANT=FILE: the JSON line a --child build printed
+        variant, _, log = given.partition("=")
+        figures = last_figures(Path(log).read_text())
+        carried[variant] = figures | {"docs_per_s": figures["docs"] / figures["seconds"]}
+    out = {}
+    for variant, target in targets.items():
+        if args.reuse and built(target):
+            if variant in carried:
+                out[variant] = carried[variant] | {"carried": True}
+            continue
+        out[variant] = measure_build(variant, path, target)
+    if args.one_core_build and jobs > 1:
+        scratch = Path(tempfile.mkdtemp(prefix="bench-ours-1-")) / "ix"
+        out["ours-1"] = measure_build("ours-1", path, scratch)
+        shutil.rmtree(scratch.parent)
     return out
 
 
-def stats(times: list[float]) -> dict:
-    """p50 and p95 of all the times, and p50 of the baseline's sample of the queries."""
-    ordered = sorted(times)
-    sample = times[::SAMPLE] if len(times) > SAMPLE else times
-    return {
-        "p50": statistics.median(ordered),
-        "p95": ordered[max(0, int(len(ordered) * 0.95) - 1)],
-        "sample_p50": statistics.median(sample),
-        "sample_p95": sorted(sample)[max(0, int(len(sample) * 0.95) - 1)],
-    }
+# --- search ---------------------------------------------------------------------------------
 
 
-def naive(ix, query: dict, kind: str) -> None:
-    """Whoosh used plainly: fresh searcher, query parser, groupedby, default highlighter."""
-    from whoosh import query as wq
-    from whoosh.qparser import MultifieldParser
-
-    with ix.searcher() as searcher:
-        parts = [MultifieldParser(["title", "body"], ix.schema).parse(query["q"])]
-        filters = query["filters"]
-        for name in ("region", "faction"):
-            if name in filters:
-                parts.append(wq.Term(name, filters[name]))
-        if "date_from" in filters:
-            start = datetime.fromisoformat(filters["date_from"])
-            end = datetime.fromisoformat(filters["date_to"])
-            parts.append(wq.DateRange("date", start, end))
-        facets = ["region", "faction"] if kind != "plain" else None
-        results = searcher.search(wq.And(parts), limit=10, groupedby=facets)
-        for name in facets or ():
-            results.groups(name)
-        for hit in results:
-            hit.fields()
-            if kind == "every facet + snippets":
-                hit.highlights("body")
+def clocked(function: Callable[[], Any]) -> tuple[float, float]:
+    """Wall and CPU time of one call, in ms."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    function()
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000
 
 
-def in_process(root: Path, measured: list[dict]) -> dict:
+def in_process(root: Path) -> Callable[[dict, str], Any]:
+    """The service's search, in this process, as the app calls it."""
     from search import whoosh_ext
     from search.query import search
     from search.request import parse_request
     from search.service import Service
 
     whoosh_ext.install()  # as the app factory does
-    view = Service(root).view()
-    out = {}
-    for kind in KINDS:
+    service = Service(root)
 
-        def request(q, kind=kind):
-            return parse_request({k: [str(v)] for k, v in params(q, kind).items()})
+    def run(query: dict, kind: str) -> Any:
+        request = parse_request({k: [str(v)] for k, v in params(query, kind).items()})
+        return search(service.view(), request)
 
-        requests = [request(q) for q in measured]
-        timed(lambda r: search(view, r), requests[1::10])  # warm-up, not measured
-        out[kind] = stats(timed(lambda r: search(view, r), requests))
-    return out
+    return run
 
 
-class Served:
-    """`search serve` on an index, started and timed to its first answer."""
-
-    def __init__(self, root: Path, workers: int, probe: dict) -> None:
-        import httpx
-
-        from tests.live import free_port
-
-        self.port = free_port()
-        command = [sys.executable, "-m", "search", "serve", "--index", str(root)]
-        command += ["--port", str(self.port), "--workers", str(workers)]
-        env = {**os.environ, "SEARCH_LOG_LEVEL": "warning"}
-        started = time.perf_counter()
-        self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True
-        )
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.client = httpx.Client(base_url=self.url, timeout=120)
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError("the server exited")
-            try:
-                sent = time.perf_counter()
-                if self.client.get("/search", params=probe).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.02)
-        now = time.perf_counter()
-        self.to_first_answer = now - started
-        self.first_request_ms = (now - sent) * 1000
-
-    def worker_memory_mib(self) -> list[float]:
-        """Peak resident memory (VmHWM) of each process serving."""
-        pids = [self.process.pid]
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        pids += [int(p) for p in children.read_text().split()] if children.exists() else []
-        out = []
-        for pid in pids:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    out.append(int(line.split()[1]) / 1024)
-        return out
-
-    def stop(self) -> None:
-        self.client.close()
-        self.process.terminate()
-        self.process.wait(30)
-
-
-def warming(query: dict) -> dict:
-    """A request that warms the server up without putting a measured one in its cache."""
-    return params(query, "every facet + snippets") | {"per_page": 5}
-
-
-def over_http(root: Path, measured: list[dict]) -> dict:
-    served = Served(root, 1, params(measured[0], "plain"))
-    try:
-        get = served.client.get
-        out = {
-            "serve_to_first_answer_s": served.to_first_answer,
+def measure_search(n: int, measured: list[dict], args: argparse.Namespace) -> dict:
+    """Each query of each kind by the baseline, in process and over HTTP, one after the other;
+    every time measured (ms), and the serving figures of the one worker."""
+    ours = in_process(args.work / f"run-ours-{n}")
+    baseline = None if args.service_only else whoosh_plain.Baseline(args.work / f"run-plain-{n}")
+    served = serving_load.Served(args.work / f"run-ours-{n}", 1, probe(measured[0]))
+    out: dict = {
+        "start": {
+            "serve_to_first_answer_s": served.to_first_answer_s,
             "first_request_ms": served.first_request_ms,
-        }
-        timed(lambda q: get("/search", params=warming(q)), measured[1::10])
+        },
+        "memory": {"after_load": served.memory()[0]},
+        "baseline_every": args.baseline_every,
+    }
+    times: dict = {mode: {k: [] for k in KINDS} for mode in ("in_process", "http", "baseline")}
+    cpu: dict = {mode: {k: [] for k in KINDS} for mode in ("in_process", "baseline")}
+    try:
+        for query in measured[::10]:  # warm-up, not measured: page cache, searchers, caches
+            ours(query, KINDS[-1])
+            served.get(warming(query))
+            for kind in KINDS:
+                if baseline:
+                    baseline.search(query, kind)
         for kind in KINDS:
-            out[kind] = stats(
-                timed(lambda q, k=kind: get("/search", params=params(q, k)), measured)
-            )
-        repeat = KINDS[-1]
-        out["repeated"] = stats(timed(lambda q: get("/search", params=params(q, repeat)), measured))
-        hits = [get("/search", params=params(q, repeat)).headers.get("x-cache") for q in measured]
-        out["repeated_cache_hits"] = hits.count("hit") / len(hits)
+            print(f"  {kind}", file=sys.stderr)
+            for number, query in enumerate(measured):
+                if baseline and number % args.baseline_every == 0:
+                    wall, spent = clocked(partial(baseline.search, query, kind))
+                    times["baseline"][kind].append(wall)
+                    cpu["baseline"][kind].append(spent)
+                wall, spent = clocked(partial(ours, query, kind))
+                times["in_process"][kind].append(wall)
+                cpu["in_process"][kind].append(spent)
+                times["http"][kind].append(served.get(params(query, kind)))
+        repeat = [params(q, KINDS[-1]) for q in measured]
+        out["repeated"] = [served.get(p) for p in repeat]
+        out["repeated_cache_hits"] = sum(map(served.cached, repeat)) / len(repeat)
+        out["memory"]["after_queries"] = served.memory()[0]
     finally:
         served.stop()
-    return out
+    if not baseline:
+        del times["baseline"], cpu["baseline"]
+    return out | {"times": _rounded(times), "cpu": _rounded(cpu)}
 
 
-async def _load(url: str, requests: list[dict], clients: int) -> float:
-    import httpx
-
-    pending = iter(requests)
-    async with httpx.AsyncClient(base_url=url, timeout=120) as client:
-
-        async def one_client() -> None:
-            for item in pending:
-                (await client.get("/search", params=item)).raise_for_status()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(one_client() for _ in range(clients)))
-        return len(requests) / (time.perf_counter() - started)
+def _rounded(series: dict) -> dict:
+    return {mode: {k: [round(t, 3) for t in v] for k, v in d.items()} for mode, d in series.items()}
 
 
-def throughput(root: Path, measured: list[dict]) -> dict:
-    requests = [params(q, KINDS[-1]) for q in measured]
-    out = {}
-    for workers in (1, 2):
-        for clients in (1, 8):
-            served = Served(root, workers, params(measured[0], "plain"))
-            try:
-                for q in measured[1::10]:  # warm-up: searcher, value arrays, page cache
-                    served.client.get("/search", params=warming(q))
-                rate = asyncio.run(_load(served.url, requests, clients))
-                memory = served.worker_memory_mib()
-            finally:
-                served.stop()
-            out[f"{workers}w-{clients}c"] = {"req_per_s": rate, "memory_mib": memory}
-            print(f"  {workers} workers, {clients} clients: {rate:.1f} req/s", file=sys.stderr)
-    return out
+def measure_load(n: int, measured: list[dict], args: argparse.Namespace) -> dict:
+    """8 clients, distinct requests (pages 1 and 2 of every query), 1 and 2 workers."""
+    pages = [params(q, KINDS[-1]) | {"page": page} for page in (1, 2) for q in measured]
+    warm = [warming(q) for q in measured[::5]]
+    result = serving_load.throughput(args.work / f"run-ours-{n}", pages, warm, probe(measured[0]))
+    for figures in result.values():
+        if figures["failures"]:
+            raise RuntimeError(f"{figures['failures']} requests failed under load")
+    return result
 
 
-# --- the report -----------------------------------------------------------------------------
-
-
-def run_size(n: int, args) -> dict:
+def run_size(n: int, args: argparse.Namespace) -> dict:
     path = corpus(n, args.seed, args.work)
     measured = queries(args.queries, args.seed, args.work)
-    plain_dir, ours_dir = args.work / f"run-plain-{n}", args.work / f"run-ours-{n}"
-    report: dict = {"articles": n, "queries": len(measured)}
+    report: dict = {"articles": n, "queries": len(measured), "seed": args.seed}
     print(f"{n} articles: indexing", file=sys.stderr)
-    jobs = os.cpu_count() or 1
-    builds = {"plain": measure_build("plain", path, plain_dir)}
-    if jobs > 1 and not args.skip_one_core:
-        scratch = Path(tempfile.mkdtemp(prefix="bench-ours-1-")) / "ix"
-        builds["ours-1"] = measure_build("ours-1", path, scratch)
-        shutil.rmtree(scratch.parent)
-    builds[f"ours-{jobs}"] = measure_build(f"ours-{jobs}", path, ours_dir)
-    report["indexing"] = builds
-
-    from whoosh import index as whoosh_index
-
+    report["indexing"] = indexing(n, path, args)
     print(f"{n} articles: search", file=sys.stderr)
-    ix = whoosh_index.open_dir(str(plain_dir))
-    baseline = {}
-    for kind in KINDS:
-        sample = measured[::SAMPLE]
-        timed(lambda q, kind=kind: naive(ix, q, kind), measured[1::20])  # warm-up
-        baseline[kind] = stats(timed(lambda q, kind=kind: naive(ix, q, kind), sample))
-    report["search"] = {
-        "naive": baseline,
-        "in_process": in_process(ours_dir, measured),
-        "http": over_http(ours_dir, measured),
-    }
+    report["search"] = measure_search(n, measured, args)
     print(f"{n} articles: load", file=sys.stderr)
-    report["throughput"] = throughput(ours_dir, measured)
+    report["throughput"] = measure_load(n, measured, args)
     return report
 
 
-def markdown(report: dict) -> list[str]:
-    n, builds = report["articles"], report["indexing"]
-    plain = builds["plain"]["docs_per_s"]
-    lines = [
-        f"#### {n:,} articles: indexing",
-        "",
-        "| build | docs/s | vs plain | seconds | index MiB | peak MiB (main / worker) |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
-    ]
-    names = {"plain": "plain Whoosh (StemmingAnalyzer, no tagging)"}
-    for variant, row in builds.items():
-        name = names.get(variant) or f"`search index`, {variant.split('-')[1]} process(es)"
-        lines.append(
-            f"| {name} | {row['docs_per_s']:.0f} | {row['docs_per_s'] / plain:.2f}x | "
-            f"{row['seconds']:.0f} | {row['bytes'] / 2**20:.0f} | "
-            f"{row['peak_mib']:.0f} / {row['worker_peak_mib']:.0f} |"
-        )
-    search = report["search"]
-    lines += [
-        "",
-        f"#### {n:,} articles: search, {report['queries']} queries, top 10, warm: p50 / p95 ms "
-        f"(speed-up over Whoosh used plainly at p50 / p95, on the every-{SAMPLE}th-query "
-        "sample it runs)",
-        "",
-        "| | " + " | ".join(KINDS) + " |",
-        "| --- | " + " | ".join("---:" for _ in KINDS) + " |",
-    ]
-    base = search["naive"]
-
-    def cell(row: dict, kind: str) -> str:
-        if row is base[kind]:
-            return f"{row['p50']:.1f} / {row['p95']:.1f}"
-        # the ratio compares the same queries: the baseline's sample
-        faster = base[kind]["p50"] / row["sample_p50"], base[kind]["p95"] / row["sample_p95"]
-        return f"{row['p50']:.1f} / {row['p95']:.1f} ({faster[0]:.1f}x / {faster[1]:.1f}x)"
-
-    labels = {
-        "naive": f"Whoosh used plainly (fresh searcher, groupedby, default highlighter; "
-        f"{report['queries'] // SAMPLE} queries)",
-        "in_process": "this service, in process",
-        "http": "this service over HTTP, 1 worker",
-    }
-    for mode, label in labels.items():
-        lines.append(f"| {label} | " + " | ".join(cell(search[mode][k], k) for k in KINDS) + " |")
-    http = search["http"]
-    repeated = http["repeated"]
-    lines += [
-        f"| the same request repeated, over HTTP | | | {repeated['p50']:.1f} / "
-        f"{repeated['p95']:.1f} |",
-        "",
-        f"From `search serve` to its first answer: {http['serve_to_first_answer_s']:.2f} s "
-        f"(that first request: {http['first_request_ms']:.0f} ms).",
-        "",
-        "GET /search, every facet + snippets, requests/s (fresh server each, no cache hits):",
-        "",
-        "| workers | 1 client | 8 clients | peak MiB per process |",
-        "| --- | ---: | ---: | ---: |",
-    ]
-    load = report["throughput"]
-    for workers in (1, 2):
-        one, eight = load[f"{workers}w-1c"], load[f"{workers}w-8c"]
-        memory = ", ".join(f"{m:.0f}" for m in eight["memory_mib"])
-        lines.append(
-            f"| {workers} | {one['req_per_s']:.1f} | {eight['req_per_s']:.1f} | {memory} |"
-        )
-    scale = load["2w-8c"]["req_per_s"] / load["1w-8c"]["req_per_s"]
-    lines += ["", f"2 workers serve {scale:.2f}x the requests/s of 1 worker with 8 clients."]
-    return lines
+# --- the command ----------------------------------------------------------------------------
 
 
-def _titled(report: dict) -> list[str]:
-    title = f"### {report['articles']:,} generated articles (seed {report['seed']}), "
-    return [title + f"{report['machine']}, {report['date']}", "", *markdown(report)]
+def write_growth(results: Path) -> None:
+    """results/run.md: the growth table over every size measured, then each size's tables."""
+    reports = [json.loads(p.read_text()) for p in results.glob("run-*.json")]
+    reports = sorted((r for r in reports if "search" in r), key=lambda r: r["articles"])
+    for report in reports:  # each size's own tables too, as this version of the script writes
+        lines = run_tables.titled(report)
+        (results / f"run-{report['articles']}.md").write_text("\n".join(lines) + "\n")
+    text = "\n".join(run_tables.combined(reports)) + "\n"
+    (results / "run.md").write_text(text)
+    print(text)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, action="append", help="articles (repeatable)")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "search-bench")
-    parser.add_argument(
-        "--skip-one-core", action="store_true", help="skip the one-process build of ours"
+    arg = parser.add_argument
+    arg("--n", type=int, action="append", help="articles (repeatable)")
+    arg("--seed", type=int, default=1)
+    arg("--queries", type=int, default=200)
+    arg("--work", type=Path, default=Path(tempfile.gettempdir()) / "search-bench")
+    arg("--service-only", action="store_true", help="no plain Whoosh build nor baseline")
+    arg("--reuse", action="store_true", help="keep the indexes already built in --work")
+    arg(
+        "--build-log",
+        action="append",
+        metavar="VARIANT=FILE",
+        help="with --reuse: the figures of a build made by `run.py --child VARIANT` (plain, "
+        "ours-2), from the JSON line it printed to FILE",
     )
-    parser.add_argument(
-        "--report", action="store_true", help="print the tables of the last results again"
-    )
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--target", type=Path, help=argparse.SUPPRESS)
+    arg("--one-core-build", action="store_true", help="also build ours on one process")
+    arg("--baseline-every", type=int, default=1, help="run the baseline on every Kth query")
+    arg("--results", type=Path, default=HERE / "results", help="where results are written")
+    arg("--growth", action="store_true", help="only rewrite results/run.md from results/")
+    arg("--child", help=argparse.SUPPRESS)
+    arg("--corpus", type=Path, help=argparse.SUPPRESS)
+    arg("--target", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_build(args.child, args.corpus, args.target)
         return
-    if args.report:
-        for n in args.n or [10000]:
-            report = json.loads((RESULTS / f"run-{n}.json").read_text())
-            print("\n".join(_titled(report)) + "\n")
+    if args.growth:
+        write_growth(args.results)
         return
     args.work.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    date = datetime.now(UTC).isoformat(timespec="seconds")
-    RESULTS.mkdir(exist_ok=True)
+    args.results.mkdir(exist_ok=True)
     for n in args.n or [10000]:
-        report = run_size(n, args) | {"machine": machine, "date": date, "seed": args.seed}
-        (RESULTS / f"run-{n}.json").write_text(json.dumps(report, indent=2) + "\n")
-        lines = _titled(report)
-        print("\n".join(lines) + "\n")
-        (RESULTS / f"run-{n}.md").write_text("\n".join(lines) + "\n")
+        date = datetime.now(UTC).isoformat(timespec="seconds")
+        load = os.getloadavg()[1]  # a shared machine: how busy it was while measured
+        report = run_size(n, args) | {"machine": machine, "date": date}
+        report["load_average"] = [load, os.getloadavg()[1]]  # 5-minute, at start and end
+        report["service_only"] = args.service_only
+        (args.results / f"run-{n}.json").write_text(json.dumps(report, indent=1) + "\n")
+        print("\n".join(run_tables.titled(report)) + "\n")
+    write_growth(args.results)
 
 
 if __name__ == "__main__":
