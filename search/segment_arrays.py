@@ -12,6 +12,7 @@ these. Deletions are not here: they change with each commit (see search.view_arr
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -133,13 +134,14 @@ class PostingsCache:
 POSTINGS = PostingsCache(POSTINGS_BUDGET)
 _SEGMENTS: OrderedDict[str, SegmentArrays] = OrderedDict()
 _SEGMENTS_LOCK = threading.Lock()
+_UNNAMED = itertools.count()
 
 
 def of(leaf: IndexReader) -> SegmentArrays:
     """The arrays of a segment reader's segment (a reader without one gets its own)."""
-    key = arrays.segment_id(leaf)
-    if key is None:
-        return SegmentArrays(f"unnamed-{id(leaf)}")
+    key = arrays.segment_key(leaf)
+    if key is None:  # in memory: its own arrays, under a name never used again
+        return SegmentArrays(f"unnamed-{next(_UNNAMED)}")
     with _SEGMENTS_LOCK:
         found = _SEGMENTS.get(key)
         if found is None:

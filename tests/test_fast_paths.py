@@ -3,11 +3,13 @@ over several segments, answers from the cache."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from search import highlight
 from search.articles import Article
-from search.index import apply
+from search.index import apply, write
 from search.query import positive_terms, search
 from search.request import parse_request
 from search.schema import Change, to_document
@@ -108,3 +110,17 @@ def test_match_sets_are_whooshs_matches(index, q, dates):
     scored = match(view, query, scored=True).scores
     for hit in view.searcher.search(query, limit=None):
         assert scored[hit.docnum] == pytest.approx(hit.score, rel=1e-9)
+
+
+def test_segments_that_drew_the_same_random_id_are_told_apart(tmp_path):
+    """Whoosh names segments with `random`: a seeded run draws the same name again, and the
+    arrays of one index must not answer for another."""
+    answers = {}
+    for word in ("Raqqa", "Aleppo"):
+        random.seed(16)
+        article = Article(id=word, title=f"{word} today", body=f"News from {word}.", origin="x")
+        write([article], tmp_path / word)
+        view = Service(tmp_path / word).view()
+        answers[word] = [hit["id"] for hit in search(view, parse_request({"q": ["Raqqa"]}))["hits"]]
+        view.close()
+    assert answers == {"Raqqa": ["Raqqa"], "Aleppo": []}

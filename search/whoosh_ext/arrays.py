@@ -13,27 +13,39 @@ the column's default for the documents after the last one written.
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import zlib
 from collections.abc import Iterator
 from itertools import repeat
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh.codec import whoosh3
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher
 from whoosh.columns import NumericColumn, VarBytesColumn
-from whoosh.reading import IndexReader
+from whoosh.reading import IndexReader, TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 # A field length as Whoosh decodes its byte (byte 0 is "no length": 1, BM25F's default).
 LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
 
 
-def segment_id(leaf: IndexReader) -> str | None:
-    """The id of a segment reader's segment (never reused: segments are written once)."""
+def segment_key(leaf: IndexReader) -> str | None:
+    """What tells a segment on disk from every other: its folder, id and the identity of
+    its file (inode, size, time). A segment is written once, but its random id is not
+    enough: code that seeds `random` (a test, a forked process) can draw the same again.
+    None for a segment in memory."""
     segment = leaf.segment() if hasattr(leaf, "segment") else None
-    return segment.segment_id() if segment is not None else None
+    folder = getattr(getattr(leaf, "_storage", None), "folder", None)
+    if segment is None or folder is None:
+        return None
+    for ext in (segment.COMPOUND_EXT, W3Codec.TERMS_EXT):
+        path = os.path.join(folder, segment.make_filename(ext))
+        if os.path.exists(path):
+            found = os.stat(path)
+            return f"{path}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}"
+    return None
 
 
 class Postings(NamedTuple):
@@ -49,23 +61,28 @@ class Postings(NamedTuple):
 
 
 def postings(leaf: IndexReader, field: str, btext: bytes) -> Postings:
-    """A term's postings in one segment (see Postings)."""
+    """A term's postings in one segment (see Postings). Read without moving the position of
+    the segment's shared postings file (a search thread may be reading it) when the file is
+    a buffer, as every compound segment's is."""
     none = np.zeros(0, np.int64)
-    if (field, btext) not in leaf:
+    try:
+        info = leaf.term_info(field, btext)
+    except TermNotFound:
         return Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), none, none)
-    matcher = leaf._terms.matcher(field, btext, leaf.schema[field].format)  # unfiltered
-    if not isinstance(matcher, W3LeafMatcher):  # postings inlined in the term info
-        ids, found = [], []
-        while matcher.is_active():
-            ids.append(matcher.id())
-            found.append(matcher.weight())
-            matcher.next()
-        return Postings(np.array(ids, np.int32), np.array(found, np.float32), none, none)
+    if info.is_inlined():  # a rare term's postings sit in its term info
+        inlined_ids, inlined_weights, _ = info.inlined_postings()
+        found = np.array(inlined_weights or [1.0] * len(inlined_ids), np.float32)
+        return Postings(np.array(inlined_ids, np.int32), found, none, none)
+    buffer = getattr(leaf._terms._postfile, "_buf", None)
+    if buffer is not None:
+        blocks = _blocks_in(buffer, info.extent()[0] + len(WHOOSH3_HEADER_MAGIC))
+    else:
+        blocks = _blocks(leaf._terms.matcher(field, btext, leaf.schema[field].format))
     deltas: list[int] = []
     weights: list[float] = []
     counts: list[int] = []
     starts: list[int] = []
-    for start, count, block_deltas, block_weights in _blocks(matcher):
+    for start, count, block_deltas, block_weights in blocks:
         deltas.extend(block_deltas)
         counts.append(count)
         starts.append(start)
@@ -74,7 +91,7 @@ def postings(leaf: IndexReader, field: str, btext: bytes) -> Postings:
         elif isinstance(block_weights, float):
             weights.extend(repeat(block_weights, count))
         else:
-            weights.extend(block_weights)  # type: ignore[arg-type]  # a tuple of floats
+            weights.extend(block_weights)  # a tuple of floats
     # each block's first delta is from 0: undo the running sum of the blocks before it
     running = np.cumsum(np.array(deltas, np.int64))
     ends = np.cumsum(counts)
@@ -89,20 +106,19 @@ def postings(leaf: IndexReader, field: str, btext: bytes) -> Postings:
     )
 
 
-def _blocks(matcher: W3LeafMatcher) -> Iterator[tuple[int, int, tuple, object]]:
-    """(start, count, delta-encoded ids, weights) of each block (start -1: not known). A block
-    is a big-endian int (its length, negative for the last), the pickled block info, and the
-    pickled data, compressed when the info says so. Read straight from the segment's buffer
-    when it has one; through the matcher otherwise."""
-    buffer = getattr(matcher._postfile, "_buf", None)
-    if buffer is None:
-        while matcher.is_active():
-            if matcher._data is None:
-                matcher._read_data()
-            yield -1, matcher._blocklength, matcher._data[0], matcher._data[1]
-            matcher._next_block()
-        return
-    position = matcher._baseoffset
+def _blocks(matcher: W3LeafMatcher) -> Iterator[tuple[int, int, tuple, Any]]:
+    """(-1, count, delta-encoded ids, weights) of each block, through the matcher."""
+    while matcher.is_active():
+        if matcher._data is None:
+            matcher._read_data()
+        yield -1, matcher._blocklength, matcher._data[0], matcher._data[1]
+        matcher._next_block()
+
+
+def _blocks_in(buffer, position: int) -> Iterator[tuple[int, int, tuple, Any]]:
+    """(start, count, delta-encoded ids, weights) of each block from `position` of a
+    postings buffer. A block is a big-endian int (its length, negative for the last), the
+    pickled block info, and the pickled data, compressed when the info says so."""
     while True:
         length, count, (ids, weights, _) = _block(buffer, position)
         yield position, count, ids, weights
