@@ -48,6 +48,9 @@ def figures(report: dict) -> dict[str, float | None]:
             same = sample(cpu["in_process"][kind], every)
             ratio = statistics.median(cpu["baseline"][kind]) / statistics.median(same)
             out[f"cpu {kind} x p50"] = ratio
+    first = search.get("first_sight")
+    out["first sight p50"] = statistics.median(first) if first else None
+    out["first sight p95"] = p95(first) if first else None
     out["repeated p50"] = statistics.median(search["repeated"])
     out["repeated p95"] = p95(search["repeated"])
     out["serve to first answer s"] = search["start"]["serve_to_first_answer_s"]
@@ -122,6 +125,10 @@ def search_table(report: dict, got: dict[str, float | None]) -> list[str]:
         if mode == "baseline" and every > 1:
             label += f", every {every}th query"
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if got.get("first sight p50") is not None:
+        first = f"{_ms(got['first sight p50'])} / {_ms(got['first sight p95'])}"
+        label = "this service over HTTP, each query's first sight (warm-up pass, 5 hits)"
+        lines.append(f"| {label} | | | {first} |")
     repeated = f"{_ms(got['repeated p50'])} / {_ms(got['repeated p95'])}"
     lines.append(f"| the same request repeated, over HTTP | | | {repeated} |")
     if got.get("cpu plain x p50") is not None:

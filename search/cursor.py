@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import orjson
@@ -131,8 +131,8 @@ def page(
     for at in wanted.tolist():
         docnum = int(docs[at])
         score = float(found.scores[docnum]) if found.scores is not None else None
-        mark = Cursor(request.sort, ranking.cursor_key(request.sort, key[at]), "", search)
-        out.append((docnum, score, replace(mark, id=arrays.id_of(docnum))))
+        mark = ranking.cursor_key(request.sort, key[at])
+        out.append((docnum, score, Cursor(request.sort, mark, arrays.id_of(docnum), search)))
     return out
 
 

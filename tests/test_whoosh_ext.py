@@ -27,7 +27,7 @@ from search.index import apply, write
 from search.schema import Change, to_document
 from search.service import Service
 from search.tagging import tag
-from search.whoosh_ext import arrays, lengths, patching, union
+from search.whoosh_ext import arrays, buffers, lengths, patching, union
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -382,3 +382,20 @@ def test_toc_helpers(index):
     assert generation >= 1
     assert (folder / whoosh_ext.toc_filename(generation)).is_file()
     assert whoosh_ext.latest_generation(index) == -1  # no TOC in the root
+
+
+def test_a_compound_segment_is_read_in_place(index):
+    """Whoosh's BufferFile copies each file of a memory-mapped compound segment (BytesIO);
+    the patch reads the map in place, and what is read is the same."""
+    with Service(index).view().searcher as searcher:
+        leaf, _ = searcher.reader().leaf_readers()[0]
+        postings = leaf._terms._postfile
+        assert isinstance(postings.file, buffers.MemoryFile)
+        assert postings.file._buffer.obj is postings._buf.obj  # the map itself, not a copy
+        text = next(iter(leaf.lexicon("body")))
+        with reverted(buffers.open_file):
+            with Service(index).view().searcher as copied:
+                theirs = copied.reader().leaf_readers()[0][0]
+                assert not isinstance(theirs._terms._postfile.file, buffers.MemoryFile)
+                expected = list(theirs.postings("body", text).items_as("characters"))
+        assert list(leaf.postings("body", text).items_as("characters")) == expected

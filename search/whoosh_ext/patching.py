@@ -28,7 +28,7 @@ from importlib import metadata
 
 import whoosh
 from whoosh.codec.whoosh3 import W3PerDocReader
-from whoosh.filedb.structfile import BufferFile
+from whoosh.filedb.compound import CompoundStorage
 from whoosh.matching.combo import ArrayUnionMatcher
 
 from search.whoosh_ext import buffers, lengths, union
@@ -70,7 +70,7 @@ class Patch:
 PATCHES = (
     Patch(W3PerDocReader, "doc_field_length", lengths.doc_field_length),
     Patch(ArrayUnionMatcher, "max_quality", union.max_quality),
-    Patch(BufferFile, "__init__", buffers.buffer_file_init),
+    Patch(CompoundStorage, "open_file", buffers.open_file),
 )
 _LOCK = threading.Lock()
 
