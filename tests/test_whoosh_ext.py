@@ -393,9 +393,8 @@ def test_a_compound_segment_is_read_in_place(index):
         assert isinstance(postings.file, buffers.MemoryFile)
         assert postings.file._buffer.obj is postings._buf.obj  # the map itself, not a copy
         text = next(iter(leaf.lexicon("body")))
-        with reverted(buffers.open_file):
-            with Service(index).view().searcher as copied:
-                theirs = copied.reader().leaf_readers()[0][0]
-                assert not isinstance(theirs._terms._postfile.file, buffers.MemoryFile)
-                expected = list(theirs.postings("body", text).items_as("characters"))
+        with reverted(buffers.open_file), Service(index).view().searcher as copied:
+            theirs = copied.reader().leaf_readers()[0][0]
+            assert not isinstance(theirs._terms._postfile.file, buffers.MemoryFile)
+            expected = list(theirs.postings("body", text).items_as("characters"))
         assert list(leaf.postings("body", text).items_as("characters")) == expected
