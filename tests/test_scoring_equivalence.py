@@ -38,7 +38,8 @@ def _check(index, queries, sort: str) -> None:
     view = Service(index).view()
     found, stored = {}, {}
     for query in queries:
-        wrong = differences(view, params(query, sort), stored)
+        # facet counts and the histogram do not depend on the order: checked once
+        wrong = differences(view, params(query, sort), stored, counts=sort == "relevance")
         if wrong:
             found[query["q"]] = wrong
     assert not found, found
