@@ -327,6 +327,11 @@ def main() -> None:
     arg("--baseline-every", type=int, default=1, help="run the baseline on every Kth query")
     arg("--results", type=Path, default=HERE / "results", help="where results are written")
     arg("--growth", action="store_true", help="only rewrite results/run.md from results/")
+    arg(
+        "--load-only",
+        action="store_true",
+        help="measure requests/s again on the index in --work and replace them in the results",
+    )
     arg("--child", help=argparse.SUPPRESS)
     arg("--corpus", type=Path, help=argparse.SUPPRESS)
     arg("--target", type=Path, help=argparse.SUPPRESS)
@@ -340,7 +345,15 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     args.results.mkdir(exist_ok=True)
-    for n in args.n or [10000]:
+    for n in args.n or [10000] if args.load_only else ():
+        path = args.results / f"run-{n}.json"
+        report = json.loads(path.read_text())
+        load = os.getloadavg()[1]
+        report["throughput"] = measure_load(n, queries(args.queries, args.seed, args.work), args)
+        report["throughput_load_average"] = [load, os.getloadavg()[1]]
+        report["throughput_date"] = datetime.now(UTC).isoformat(timespec="seconds")
+        path.write_text(json.dumps(report, indent=1) + "\n")
+    for n in args.n or [10000] if not args.load_only else ():
         date = datetime.now(UTC).isoformat(timespec="seconds")
         load = os.getloadavg()[1]  # a shared machine: how busy it was while measured
         report = run_size(n, args) | {"machine": machine, "date": date}

@@ -174,7 +174,19 @@ def serving_lines(report: dict, got: dict[str, float | None]) -> list[str]:
             f"| {workers} | {row['req_per_s']:.1f} | {row['client_cpu_share']:.1%} | {memory} |"
         )
     lines += ["", f"2 workers serve {got['2 workers / 1']:.2f}x the requests/s of 1."]
-    return lines
+    return lines + _busy_load(report)
+
+
+def _busy_load(report: dict) -> list[str]:
+    """When requests/s were measured again apart (run.py --load-only)."""
+    if "throughput_date" not in report:
+        return []
+    start, end = report["throughput_load_average"]
+    return [
+        "",
+        f"Requests/s measured again on {report['throughput_date']} (`run.py --load-only`), "
+        f"the machine's load average {start:.1f} at the start, {end:.1f} at the end.",
+    ]
 
 
 def _busy(report: dict) -> list[str]:
