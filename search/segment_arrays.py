@@ -36,11 +36,11 @@ class Values:
     codes: np.ndarray
 
 
-class SegmentArrays:
-    """The arrays of one segment, made on first use."""
+class Once:
+    """Values made on first use and kept; a value is made once even when threads ask for it
+    together (a warm-up thread and a search)."""
 
-    def __init__(self, key: str) -> None:
-        self.key = key
+    def __init__(self) -> None:
         self._lock = threading.RLock()
         self._made: dict[tuple, object] = {}
 
@@ -52,6 +52,14 @@ class SegmentArrays:
                 if found is None:
                     found = self._made[key] = make()
         return found
+
+
+class SegmentArrays(Once):
+    """The arrays of one segment, made on first use."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__()
+        self.key = key
 
     def lengths(self, leaf: IndexReader, field: str) -> np.ndarray:
         return self._once(("lengths", field), lambda: arrays.field_lengths(leaf, field))

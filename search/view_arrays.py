@@ -7,7 +7,6 @@ column, facet entries and the ids' order; no Python object per document.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,10 +54,11 @@ class Facet:
         return out
 
 
-class ViewArrays:
+class ViewArrays(segment_arrays.Once):
     """Arrays over one searcher's documents."""
 
     def __init__(self, searcher: Searcher) -> None:
+        super().__init__()
         self.searcher = searcher
         reader = searcher.reader()
         self.leaves = [
@@ -70,17 +70,6 @@ class ViewArrays:
             live[offset + arrays.deleted(leaf)] = False
         self.live = live
         self.live_count = int(live.sum())
-        self._made: dict[tuple, object] = {}
-        self._lock = threading.RLock()
-
-    def _once(self, key: tuple, make):
-        found = self._made.get(key)
-        if found is None:
-            with self._lock:
-                found = self._made.get(key)
-                if found is None:
-                    found = self._made[key] = make()
-        return found
 
     def _joined(self, part) -> np.ndarray:
         pieces = [part(leaf, seg) for leaf, _, seg in self.leaves]
