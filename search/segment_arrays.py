@@ -71,7 +71,7 @@ class SegmentArrays(Once):
         return self._once(("values", field), lambda: _read_values(leaf, field))
 
     def ids(self, leaf: IndexReader) -> np.ndarray:
-        """Each document's id as UTF-8 bytes (b"" for a replaced version)."""
+        """Each document's id as UTF-8 bytes (see _read_ids)."""
         return self._once(("ids",), lambda: _read_ids(leaf))
 
     def postings(self, leaf: IndexReader, field: str, btext: bytes) -> arrays.Postings:

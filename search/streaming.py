@@ -99,11 +99,11 @@ class Export:
     def records(self, fields: Sequence[str]) -> Iterator[dict]:
         """Every match as a record, in order; the view is released at the end."""
         try:
-            order = cursor.ordered(self.view, self.found, self.sort).tolist()
+            order = cursor.ordered(self.view, self.found, self.sort)  # 8 bytes a match
             del self.found  # the order holds the same numbers
             searcher = self.view.searcher
             for start in range(0, len(order), BATCH):
-                for docnum in order[start : start + BATCH]:
+                for docnum in order[start : start + BATCH].tolist():
                     yield record(searcher.stored_fields(docnum), fields)
         finally:
             self.release()

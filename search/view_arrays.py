@@ -83,10 +83,7 @@ class ViewArrays(segment_arrays.Once):
 
     def dates(self) -> np.ndarray:
         """The raw date column (uint64; UNDATED for none)."""
-        return self._once(
-            ("dates",),
-            lambda: self._joined(lambda leaf, s: s.numeric(leaf, "date")).astype(np.uint64),
-        )
+        return self.numeric("date").astype(np.uint64, copy=False)
 
     def numeric(self, field: str) -> np.ndarray:
         """A numeric column's raw values over the searcher."""
@@ -109,10 +106,12 @@ class ViewArrays(segment_arrays.Once):
 
     def spans(self, field: str, btext: bytes, docnums: list[int]) -> dict[int, list] | None:
         """docnum -> the character spans of the term in `field` for those of `docnums` that
-        hold it: the one block of each read again for its values. None when a segment's
-        blocks cannot be located (the caller then walks Whoosh's postings)."""
+        hold it: the block holding each read again for its values (once, however many of
+        them it holds). None when a segment's blocks cannot be located (the caller then
+        walks Whoosh's postings)."""
         characters = self.searcher.schema[field].format.decoder("characters")
         out: dict[int, list] = {}
+        blocks: dict[tuple[int, int], tuple] = {}  # (offset, start) -> the block's values
         for leaf, offset, seg in self.leaves:
             local = [d - offset for d in docnums if offset <= d < offset + leaf.doc_count_all()]
             if not local:
@@ -125,7 +124,10 @@ class ViewArrays(segment_arrays.Once):
                 if i < len(found.docs) and found.docs[i] == docnum:
                     block = int(np.searchsorted(found.block_ends, i, side="right"))
                     first = int(found.block_ends[block - 1]) if block else 0
-                    values = arrays.block_values(leaf, int(found.block_starts[block]))
+                    start = int(found.block_starts[block])
+                    if (offset, start) not in blocks:
+                        blocks[offset, start] = arrays.block_values(leaf, start)
+                    values = blocks[offset, start]
                     out[docnum + offset] = [(s, e) for _, s, e in characters(values[i - first])]
         return out
 
@@ -153,7 +155,7 @@ class ViewArrays(segment_arrays.Once):
         return self._once(("codes", field), lambda: self.facet(field).per_document(self.size))
 
     def ids(self) -> np.ndarray:
-        """Each document's id (UTF-8 bytes; b"" for a replaced version)."""
+        """Each document's id (UTF-8 bytes), a replaced version's too (deleted, so masked)."""
         return self._once(("ids",), lambda: self._joined(lambda leaf, s: s.ids(leaf)))
 
     def id_of(self, docnum: int) -> str:
