@@ -80,23 +80,12 @@ class SegmentArrays(Once):
 
 
 def _read_values(leaf: IndexReader, field: str) -> Values:
-    names: list[str] = []
-    docs: list[np.ndarray] = []
-    codes: list[np.ndarray] = []
-    for term in leaf.lexicon(field):
-        found = arrays.postings(leaf, field, term).docs
-        codes.append(np.full(len(found), len(names), np.int32))
-        docs.append(found)
-        names.append(term.decode("utf-8") if isinstance(term, bytes) else term)
+    terms, docs, per_term = arrays.field_docs(leaf, field)
+    names = [t.decode("utf-8") if isinstance(t, bytes) else t for t in terms]
     order = sorted(range(len(names)), key=names.__getitem__)  # lexicons are byte-ordered
     rank = np.empty(len(names), np.int32)
     rank[order] = np.arange(len(names), dtype=np.int32)
-    joined = np.concatenate(codes) if codes else np.zeros(0, np.int32)
-    return Values(
-        tuple(names[i] for i in order),
-        np.concatenate(docs) if docs else np.zeros(0, np.int32),
-        rank[joined] if len(joined) else joined,
-    )
+    return Values(tuple(names[i] for i in order), docs, np.repeat(rank, per_term))
 
 
 def _read_ids(leaf: IndexReader) -> np.ndarray:

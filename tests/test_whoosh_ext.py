@@ -366,6 +366,25 @@ def test_posting_arrays_are_whoosh_s_own_block_by_block():
         assert isinstance(leaf.postings("body", "common"), whoosh3.W3LeafMatcher)
 
 
+def test_field_docs_are_every_term_s_postings_in_lexicon_order():
+    # blocks of many postings, a term of one posting ("rare"), gaps between ids. (A term's
+    # postings inlined in its term info are not tried: whoosh-reloaded never writes them,
+    # its inlining fails with an AttributeError.)
+    many = [(f"d{i}", "common " * (1 + i % 3) + (" rare" if i == 150 else "")) for i in range(400)]
+    many += [(f"e{i}", "sparse") for i in range(0, 900, 7)]
+    ix = ram_index([many[:50], many[50:]])
+    with ix.searcher() as searcher:
+        for leaf, _ in searcher.reader().leaf_readers():
+            terms, docs, per_term = arrays.field_docs(leaf, "body")
+            assert terms == list(leaf.lexicon("body"))
+            assert per_term.sum() == len(docs)
+            ends = per_term.cumsum()
+            for term, end, count in zip(terms, ends, per_term, strict=True):
+                expected = arrays.postings(leaf, "body", term).docs.tolist()
+                assert docs[end - count : end].tolist() == expected
+        assert b"rare" in terms  # the last leaf's
+
+
 def test_numeric_columns_and_lengths_are_whoosh_s(index):
     with Service(index).view().searcher as searcher:
         for leaf, _ in searcher.reader().leaf_readers():

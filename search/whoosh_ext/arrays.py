@@ -17,7 +17,7 @@ import os
 import pickle
 import zlib
 from collections.abc import Iterator
-from itertools import repeat
+from itertools import pairwise, repeat
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -65,19 +65,9 @@ def postings(leaf: IndexReader, field: str, btext: bytes) -> Postings:
     the segment's shared postings file (a search thread may be reading it) when the file is
     a buffer, as every compound segment's is."""
     none = np.zeros(0, np.int64)
-    try:
-        info = leaf.term_info(field, btext)
-    except TermNotFound:
+    blocks = _term_blocks(leaf, field, btext)
+    if blocks is None:
         return Postings(np.zeros(0, np.int32), np.zeros(0, np.float32), none, none)
-    if info.is_inlined():  # a rare term's postings sit in its term info
-        inlined_ids, inlined_weights, _ = info.inlined_postings()
-        found = np.array(inlined_weights or [1.0] * len(inlined_ids), np.float32)
-        return Postings(np.array(inlined_ids, np.int32), found, none, none)
-    buffer = getattr(leaf._terms._postfile, "_buf", None)
-    if buffer is not None:
-        blocks = _blocks_in(buffer, info.extent()[0] + len(WHOOSH3_HEADER_MAGIC))
-    else:
-        blocks = _blocks(leaf._terms.matcher(field, btext, leaf.schema[field].format))
     deltas: list[int] = []
     weights: list[float] = []
     counts: list[int] = []
@@ -92,18 +82,61 @@ def postings(leaf: IndexReader, field: str, btext: bytes) -> Postings:
             weights.extend(repeat(block_weights, count))
         else:
             weights.extend(block_weights)  # a tuple of floats
-    # each block's first delta is from 0: undo the running sum of the blocks before it
+    located = bool(starts) and starts[0] >= 0
+    return Postings(
+        _undelta(deltas, counts),
+        np.array(weights, np.float32),
+        np.array(starts, np.int64) if located else none,
+        np.cumsum(counts) if located else none,
+    )
+
+
+def field_docs(leaf: IndexReader, field: str) -> tuple[list[bytes], np.ndarray, np.ndarray]:
+    """Every term of a field in one segment (lexicon order), and the document numbers of all
+    their postings, term after term, with how many each term has: the facet values of the
+    segment's documents, read with one conversion to arrays per field, not per term, and
+    without the weights a facet does not need."""
+    terms: list[bytes] = []
+    deltas: list[int] = []
+    counts: list[int] = []
+    per_term: list[int] = []
+    for btext in leaf.lexicon(field):
+        blocks = _term_blocks(leaf, field, btext)
+        before = len(deltas)
+        for _, count, block_deltas, _ in blocks or ():
+            deltas.extend(block_deltas)
+            counts.append(count)
+        terms.append(btext)
+        per_term.append(len(deltas) - before)
+    return terms, _undelta(deltas, counts), np.array(per_term, np.int64)
+
+
+def _term_blocks(leaf: IndexReader, field: str, btext: bytes):
+    """(start, count, delta-encoded ids, weights) of each of a term's posting blocks; None
+    when the segment lacks the term. An inlined term's postings are one block (start -1)."""
+    try:
+        info = leaf.term_info(field, btext)
+    except TermNotFound:
+        return None
+    if info.is_inlined():  # a rare term's postings sit in its term info
+        ids, weights, _ = info.inlined_postings()
+        deltas = [ids[0], *(b - a for a, b in pairwise(ids))] if ids else []
+        return [(-1, len(ids), deltas, tuple(weights) if weights else None)]
+    buffer = getattr(leaf._terms._postfile, "_buf", None)
+    if buffer is not None:
+        return _blocks_in(buffer, info.extent()[0] + len(WHOOSH3_HEADER_MAGIC))
+    return _blocks(leaf._terms.matcher(field, btext, leaf.schema[field].format))
+
+
+def _undelta(deltas: list[int], counts: list[int]) -> np.ndarray:
+    """Document numbers from blocks of delta-encoded ids (each block's first delta is from
+    0): undo the running sum of the blocks before each block."""
+    if not deltas:
+        return np.zeros(0, np.int32)
     running = np.cumsum(np.array(deltas, np.int64))
     ends = np.cumsum(counts)
     before = np.concatenate(([0], running[ends[:-1] - 1]))
-    ids = running - np.repeat(before, counts)
-    located = starts[0] >= 0
-    return Postings(
-        ids.astype(np.int32),
-        np.array(weights, np.float32),
-        np.array(starts, np.int64) if located else none,
-        ends if located else none,
-    )
+    return (running - np.repeat(before, counts)).astype(np.int32)
 
 
 def _blocks(matcher: W3LeafMatcher) -> Iterator[tuple[int, int, tuple, Any]]:
