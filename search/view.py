@@ -80,17 +80,18 @@ class View:
         return facets.count(self.arrays.facet(field), mask)
 
     def warm(self) -> None:
-        """Read what every search needs before the first one asks: facet entries, field
-        lengths, dates and the order of the ids."""
-        for field in (*FACETS, "year", "month"):
-            self.arrays.facet(field)
-        self.arrays.codes("month")
-        self.arrays.codes("year")
+        """Read what every search needs before the first one asks: first what a plain search
+        reads (field lengths, dates, the order of the ids, stories), so a first request
+        made meanwhile is not kept waiting behind the facets, then the facet entries."""
         for field in ("title", "body"):
             self.arrays.lengths(field)
         self.arrays.dates()
         self.arrays.id_rank()
         self.stories.distinct(self.arrays.live)
+        for field in (*FACETS, "year", "month"):
+            self.arrays.facet(field)
+        self.arrays.codes("month")
+        self.arrays.codes("year")
 
     def close(self) -> None:
         self.searcher.close()
