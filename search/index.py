@@ -10,6 +10,7 @@ committed and the server's writes get their turn in between.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import logging
 import os
 import shutil
@@ -139,7 +140,9 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
         assert live is not None  # not fresh
         folder = live
         ix = whoosh_index.open_dir(str(live))
-    seen: dict[str, Article] = {}
+    # id -> (origin, content digest) of each article of this run: not the articles, whose
+    # bodies would all stay in memory to the end of a build
+    seen: dict[str, tuple[str, bytes]] = {}
     # A rebuild re-reads the archive; it does not make its articles new ("new since").
     kept = _indexed_times(live) if rebuild and live is not None else {}
     writer = None
@@ -156,7 +159,7 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
                 if entry.id in seen:
                     problem = _duplicate(entry, seen[entry.id])
                 else:
-                    seen[entry.id] = entry
+                    seen[entry.id] = (entry.origin, _content(entry))
                     pending += 1
                     if build is not None:
                         build.add(entry)
@@ -251,15 +254,19 @@ def cancel(writer) -> None:
             log.exception("cancelling the Whoosh writer failed")
 
 
-def _duplicate(article: Article, first: Article) -> Problem:
+def _content(article: Article) -> bytes:
+    """A digest of what makes two articles under one id the same report."""
+    text = repr((article.title, article.body, article.date, article.source))
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _duplicate(article: Article, first: tuple[str, bytes]) -> Problem:
     """A second article with an id already seen in this run: the first one stays. Whoosh
-    cannot replace a document it has not committed yet, and exports repeat rows."""
-
-    def content(a: Article) -> tuple:
-        return (a.title, a.body, a.date, a.source)
-
-    where = _beside(first.origin, article.origin)
-    if content(article) == content(first):
+    cannot replace a document it has not committed yet, and exports repeat rows.
+    first: the first article's origin and content digest (_content)."""
+    origin, content = first
+    where = _beside(origin, article.origin)
+    if _content(article) == content:
         message = f"repeats article {article.id!r} of {where}; ignored"
         return Problem(article.origin, message, skipped=False)
     message = f"duplicate id {article.id!r} with other content (first in {where})"
