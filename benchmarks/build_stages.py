@@ -1,0 +1,170 @@
+"""Where a fresh build's time goes: the CPU of each stage per article, and the parallel build
+beside plain Whoosh on one core, in the same run.
+
+    python benchmarks/build_stages.py --n 10000      # corpus from run.py's --work folder
+
+Stages, in process over the first --stages articles (CPU time): parse (the parent's part),
+tag, to_document, Whoosh's add_document, the segment's finish (postings sorted and written),
+and the stories' band keys. Then `search index` as run.py builds it (every core) and plain
+Whoosh (benchmarks/whoosh_plain.py, one core), each in a fresh process: wall time, the
+parent's CPU and the workers' CPU per article. The gap between the workers' CPU per article
+and the in-process stages is what running in worker processes adds.
+
+Writes benchmarks/results/build-stages-N.md. Run by hand on an idle machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+STAGES = ("parse", "tag", "to_document", "add_document", "finish", "stories")
+
+
+def stages(corpus: Path, count: int) -> dict[str, float]:
+    """CPU ms per article of each stage, in this process."""
+    from whoosh import index as whoosh_index
+
+    from search import files, whoosh_ext
+    from search.analysis import fresh_spelling
+    from search.schema import ArticleSchema, to_document
+    from search.stories import Signer
+    from search.tagging import tag
+
+    whoosh_ext.install()
+    spent = dict.fromkeys(STAGES, 0.0)
+    with tempfile.TemporaryDirectory() as folder:
+        sample = Path(folder) / "sample.jsonl"
+        with corpus.open(encoding="utf-8") as lines:
+            sample.write_text("".join(itertools.islice(lines, count)), encoding="utf-8")
+        clock = time.process_time()
+        articles = [item.article for item in files.read_paths([sample])[1] if item.article]
+        spent["parse"] = time.process_time() - clock
+        index = whoosh_index.create_in(folder, ArticleSchema())
+        writer = whoosh_ext.unlocked_writer(index, limitmb=256)  # as a build's workers
+        fresh_spelling(writer.schema)
+        signer = Signer()
+        for article in articles:
+            clock = time.process_time()
+            tagged = tag(article)
+            now = time.process_time()
+            spent["tag"] += now - clock
+            document = to_document(tagged)
+            clock = time.process_time()
+            spent["to_document"] += clock - now
+            writer.add_document(**document)
+            now = time.process_time()
+            spent["add_document"] += now - clock
+            signer.add(article.id, article.body, article.date)
+            spent["stories"] += time.process_time() - now
+        clock = time.process_time()
+        whoosh_ext.finish_segment(writer)
+        now = time.process_time()
+        spent["finish"] = now - clock
+        signer.signed()
+        spent["stories"] += time.process_time() - now
+    return {stage: 1000 * seconds / len(articles) for stage, seconds in spent.items()}
+
+
+def child(variant: str, corpus: Path, target: Path) -> None:
+    """One build in this fresh process; a JSON line of its figures."""
+    import resource
+
+    import run  # this folder
+
+    started = time.perf_counter()
+    if variant == "plain":
+        docs = run.whoosh_plain.build(corpus, target)
+    else:
+        docs = run.build_ours(corpus, target, jobs=os.cpu_count() or 1)
+    wall = time.perf_counter() - started
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    figures = {"docs": docs, "wall_s": wall, "parent_cpu_s": mine.ru_utime + mine.ru_stime}
+    figures["workers_cpu_s"] = workers.ru_utime + workers.ru_stime
+    figures["parent_peak_mib"] = mine.ru_maxrss / 1024
+    print(json.dumps(figures))
+
+
+def build(variant: str, corpus: Path, work: Path) -> dict:
+    target = work / f"stages-{variant}"
+    shutil.rmtree(target, ignore_errors=True)
+    command = [sys.executable, __file__, "--child", variant, "--corpus", str(corpus)]
+    out = subprocess.run(
+        [*command, "--work", str(target)], check=True, capture_output=True, text=True
+    )
+    shutil.rmtree(target, ignore_errors=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def table(n: int, sample: int, per_stage: dict, builds: dict) -> str:
+    total = sum(per_stage.values())
+    lines = [
+        f"# Where a build's time goes, {n:,} generated articles",
+        "",
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores; "
+        f"`python benchmarks/build_stages.py --n {n}`.",
+        "",
+        f"## Stages in one process, CPU per article (the first {sample:,} articles)",
+        "",
+        "| stage | ms | share |",
+        "| --- | ---: | ---: |",
+    ]
+    for stage, ms in per_stage.items():
+        lines.append(f"| {stage} | {ms:.2f} | {100 * ms / total:.0f}% |")
+    lines += [f"| all | {total:.2f} | |", "", "## Builds, each in a fresh process", ""]
+    lines += [
+        "| build | docs/s (wall) | parent CPU ms/article | workers CPU ms/article "
+        "| parent peak MiB |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for name, figures in builds.items():
+        docs = figures["docs"]
+        lines.append(
+            f"| {name} | {docs / figures['wall_s']:.1f} | "
+            f"{1000 * figures['parent_cpu_s'] / docs:.2f} | "
+            f"{1000 * figures['workers_cpu_s'] / docs:.2f} | {figures['parent_peak_mib']:.0f} |"
+        )
+    ours, plain = builds["ours"], builds["plain"]
+    ratio = (ours["docs"] / ours["wall_s"]) / (plain["docs"] / plain["wall_s"])
+    lines += ["", f"Ours on every core / plain Whoosh on one: {ratio:.2f}x docs/s.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=10000)
+    parser.add_argument("--stages", type=int, default=2000, help="articles timed per stage")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "search-bench")
+    parser.add_argument("--child")
+    parser.add_argument("--corpus", type=Path)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.corpus, args.work)
+        return
+    import run  # this folder
+
+    args.work.mkdir(parents=True, exist_ok=True)
+    corpus = run.corpus(args.n, 1, args.work)
+    per_stage = stages(corpus, args.stages)
+    builds = {name: build(name, corpus, args.work) for name in ("ours", "plain")}
+    text = table(args.n, args.stages, per_stage, builds)
+    (HERE / "results" / f"build-stages-{args.n}.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
