@@ -6,9 +6,10 @@ beside plain Whoosh on one core, in the same run.
 Stages, in process over the first --stages articles (CPU time): parse (the parent's part),
 tag, to_document, Whoosh's add_document, the segment's finish (postings sorted and written),
 and the stories' band keys. Then `search index` as run.py builds it (every core) and plain
-Whoosh (benchmarks/whoosh_plain.py, one core), each in a fresh process: wall time, the
-parent's CPU and the workers' CPU per article. The gap between the workers' CPU per article
-and the in-process stages is what running in worker processes adds.
+Whoosh (benchmarks/whoosh_plain.py, one core), each in a fresh process as run.py measures
+them (run.measure_build): wall time, the parent's CPU and the workers' CPU per article. The
+gap between the workers' CPU per article and the in-process stages is what running in worker
+processes adds.
 
 Writes benchmarks/results/build-stages-N.md. Run by hand on an idle machine.
 """
@@ -17,11 +18,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import platform
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -79,37 +77,6 @@ def stages(corpus: Path, count: int) -> dict[str, float]:
     return {stage: 1000 * seconds / len(articles) for stage, seconds in spent.items()}
 
 
-def child(variant: str, corpus: Path, target: Path) -> None:
-    """One build in this fresh process; a JSON line of its figures."""
-    import resource
-
-    import run  # this folder
-
-    started = time.perf_counter()
-    if variant == "plain":
-        docs = run.whoosh_plain.build(corpus, target)
-    else:
-        docs = run.build_ours(corpus, target, jobs=os.cpu_count() or 1)
-    wall = time.perf_counter() - started
-    mine = resource.getrusage(resource.RUSAGE_SELF)
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
-    figures = {"docs": docs, "wall_s": wall, "parent_cpu_s": mine.ru_utime + mine.ru_stime}
-    figures["workers_cpu_s"] = workers.ru_utime + workers.ru_stime
-    figures["parent_peak_mib"] = mine.ru_maxrss / 1024
-    print(json.dumps(figures))
-
-
-def build(variant: str, corpus: Path, work: Path) -> dict:
-    target = work / f"stages-{variant}"
-    shutil.rmtree(target, ignore_errors=True)
-    command = [sys.executable, __file__, "--child", variant, "--corpus", str(corpus)]
-    out = subprocess.run(
-        [*command, "--work", str(target)], check=True, capture_output=True, text=True
-    )
-    shutil.rmtree(target, ignore_errors=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
 def table(n: int, sample: int, per_stage: dict, builds: dict) -> str:
     total = sum(per_stage.values())
     lines = [
@@ -132,14 +99,13 @@ def table(n: int, sample: int, per_stage: dict, builds: dict) -> str:
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for name, figures in builds.items():
-        docs = figures["docs"]
+        docs, parent = figures["docs"], figures["parent_cpu_seconds"]
         lines.append(
-            f"| {name} | {docs / figures['wall_s']:.1f} | "
-            f"{1000 * figures['parent_cpu_s'] / docs:.2f} | "
-            f"{1000 * figures['workers_cpu_s'] / docs:.2f} | {figures['parent_peak_mib']:.0f} |"
+            f"| {name} | {figures['docs_per_s']:.1f} | {1000 * parent / docs:.2f} | "
+            f"{1000 * (figures['cpu_seconds'] - parent) / docs:.2f} | "
+            f"{figures['peak_mib']:.0f} |"
         )
-    ours, plain = builds["ours"], builds["plain"]
-    ratio = (ours["docs"] / ours["wall_s"]) / (plain["docs"] / plain["wall_s"])
+    ratio = builds["ours"]["docs_per_s"] / builds["plain"]["docs_per_s"]
     lines += ["", f"Ours on every core / plain Whoosh on one: {ratio:.2f}x docs/s.", ""]
     return "\n".join(lines)
 
@@ -149,18 +115,17 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--stages", type=int, default=2000, help="articles timed per stage")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "search-bench")
-    parser.add_argument("--child")
-    parser.add_argument("--corpus", type=Path)
     args = parser.parse_args()
-    if args.child:
-        child(args.child, args.corpus, args.work)
-        return
     import run  # this folder
 
     args.work.mkdir(parents=True, exist_ok=True)
     corpus = run.corpus(args.n, 1, args.work)
     per_stage = stages(corpus, args.stages)
-    builds = {name: build(name, corpus, args.work) for name in ("ours", "plain")}
+    ours = f"ours-{os.cpu_count() or 1}"
+    builds = {
+        name: run.measure_build(variant, corpus, args.work / f"stages-{name}")
+        for name, variant in (("ours", ours), ("plain", "plain"))
+    }
     text = table(args.n, args.stages, per_stage, builds)
     (HERE / "results" / f"build-stages-{args.n}.md").write_text(text, encoding="utf-8")
     print(text)
