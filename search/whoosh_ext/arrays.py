@@ -37,7 +37,7 @@ def segment_key(leaf: IndexReader) -> str | None:
     enough: code that seeds `random` (a test, a forked process) can draw the same again.
     None for a segment in memory."""
     segment = leaf.segment() if hasattr(leaf, "segment") else None
-    folder = getattr(getattr(leaf, "_storage", None), "folder", None)
+    folder = segment_folder(leaf)
     if segment is None or folder is None:
         return None
     for ext in (segment.COMPOUND_EXT, W3Codec.TERMS_EXT):
@@ -45,6 +45,16 @@ def segment_key(leaf: IndexReader) -> str | None:
         if os.path.exists(path):
             found = os.stat(path)
             return f"{path}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}"
+    return None
+
+
+def segment_folder(leaf: IndexReader) -> str | None:
+    """The folder of a segment reader's files; None in memory. A compound segment's reader
+    reads through an OverlayStorage: the compound file (`a`) over the folder (`b`)."""
+    storage = getattr(leaf, "_storage", None)
+    for found in (storage, getattr(storage, "b", None)):
+        if getattr(found, "folder", None) is not None:
+            return found.folder
     return None
 
 
