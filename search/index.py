@@ -23,7 +23,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.index import Index
 
-from search import settings, whoosh_ext
+from search import segment_arrays, settings, whoosh_ext
 from search.analysis import fresh_spelling
 from search.articles import Article
 from search.files import Problem
@@ -202,11 +202,19 @@ def _write(entries, root, rebuild, summary, started, lock, limitmb, callbacks, j
         if fresh:
             shutil.rmtree(folder, ignore_errors=True)
         raise
+    save_arrays(folder)  # before the switch: a server started then maps them at once
     if fresh:  # outside the try: once CURRENT names the folder, it must never be removed
         switch(root, folder)
     summary.committed += pending
     if on_commit:
         on_commit(summary)
+
+
+def save_arrays(folder: Path) -> None:
+    """The sidecar (search.sidecars) of each segment of the folder's last commit that has
+    none: those a commit in this process made (a parallel build's workers write theirs)."""
+    with whoosh_index.open_dir(str(folder)).reader() as reader:
+        segment_arrays.save_every(reader)
 
 
 def _indexed_times(folder: Path) -> dict[str, int]:

@@ -11,7 +11,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import TOC
 
 from search.generations import built_generation, index_root, open_index, point
-from search.index import cancel, new_writer
+from search.index import cancel, new_writer, save_arrays
 from search.locking import WriteLock
 from search.saved import Store
 from search.story_store import story_file
@@ -33,6 +33,7 @@ def optimize(root: Path | str | None = None) -> tuple[int, int]:
         except BaseException:
             cancel(writer)
             raise
+        save_arrays(folder)
         after = segment_count(whoosh_index.open_dir(str(folder)))
     return before, after
 

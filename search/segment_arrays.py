@@ -8,11 +8,15 @@ these. Deletions are not here: they change with each commit (see search.view_arr
 - the raw date column, for date ranges and date orders;
 - each facet's values: a value table and (document, value) entries from the field's postings;
 - the ids, for ties and cursors.
+
+All but the postings are also kept on disk beside the segment (search.sidecars): a segment
+with a sidecar maps them from it instead of decoding them again.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,10 +24,18 @@ from dataclasses import dataclass
 import numpy as np
 from whoosh.reading import IndexReader
 
+from search import sidecars
+from search.schema import FACETS
 from search.whoosh_ext import arrays
+
+log = logging.getLogger(__name__)
 
 POSTINGS_BUDGET = 192 * 2**20  # bytes of decoded postings kept (setting postings_cache_mb)
 KEPT_SEGMENTS = 256  # segments' arrays kept after no view holds them (tests open many)
+# What a sidecar holds: what View.warm reads of every segment.
+LENGTHS = ("title", "body")
+NUMERIC = ("date", "indexed_at")
+VALUES = (*FACETS, "year", "month")
 
 
 @dataclass(frozen=True)
@@ -57,9 +69,12 @@ class Once:
 class SegmentArrays(Once):
     """The arrays of one segment, made on first use."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, stored: dict[tuple, object] | None = None) -> None:
+        """`stored`: arrays already made (read from the segment's sidecar)."""
         super().__init__()
         self.key = key
+        self.from_sidecar = bool(stored)
+        self._made.update(stored or {})
 
     def lengths(self, leaf: IndexReader, field: str) -> np.ndarray:
         return self._once(("lengths", field), lambda: arrays.field_lengths(leaf, field))
@@ -77,6 +92,100 @@ class SegmentArrays(Once):
     def postings(self, leaf: IndexReader, field: str, btext: bytes) -> arrays.Postings:
         found = POSTINGS.get((self.key, field, btext), lambda: arrays.postings(leaf, field, btext))
         return arrays.Postings(*found)
+
+    def fill(self, leaf: IndexReader) -> None:
+        """Make every array a sidecar holds."""
+        for field in LENGTHS:
+            self.lengths(leaf, field)
+        for field in NUMERIC:
+            self.numeric(leaf, field)
+        for field in VALUES:
+            self.values(leaf, field)
+        self.ids(leaf)
+
+    def sidecar(self, leaf: IndexReader) -> tuple[dict, dict[str, np.ndarray]]:
+        """What a sidecar of this segment holds: the value tables, and the arrays by name."""
+        self.fill(leaf)
+        names, out = {}, {"ids": self.ids(leaf)}
+        for field in LENGTHS:
+            out[f"lengths/{field}"] = self.lengths(leaf, field)
+        for field in NUMERIC:
+            out[f"numeric/{field}"] = self.numeric(leaf, field)
+        for field in VALUES:
+            found = self.values(leaf, field)
+            names[field] = found.names
+            out[f"values/{field}/docs"], out[f"values/{field}/codes"] = found.docs, found.codes
+        return names, out
+
+
+def _stored(names: dict, found: dict[str, np.ndarray]) -> dict[tuple, object]:
+    """A sidecar's contents as SegmentArrays keeps them."""
+    out: dict[tuple, object] = {("ids",): found["ids"]}
+    for field in LENGTHS:
+        out["lengths", field] = found[f"lengths/{field}"]
+    for field in NUMERIC:
+        out["numeric", field] = found[f"numeric/{field}"]
+    for field in VALUES:
+        docs, codes = found[f"values/{field}/docs"], found[f"values/{field}/codes"]
+        out["values", field] = Values(tuple(names[field]), docs, codes)
+    return out
+
+
+def _load(leaf: IndexReader, quiet: bool = False) -> dict[tuple, object] | None:
+    """A segment's arrays from its sidecar; None when it has none (or none usable)."""
+    path = sidecars.path_of(leaf)
+    if path is None:
+        return None
+    try:
+        return _stored(*sidecars.read(path, sidecars.identity(leaf)))
+    except FileNotFoundError:
+        return None
+    except (OSError, KeyError, TypeError, sidecars.SidecarError) as error:
+        if not quiet:
+            log.warning("segment arrays read from the segment, not its sidecar: %s", error)
+        return None
+
+
+def save_every(reader: IndexReader) -> int:
+    """Write the sidecar of each of a reader's segments that has none; how many written."""
+    return sum(save(leaf) for leaf, _ in reader.leaf_readers())
+
+
+def save(leaf: IndexReader) -> bool:
+    """Write a segment's sidecar unless it has one; True if written. A folder that cannot
+    be written (a read-only copy) is left as it is: the sidecar only saves time."""
+    path = sidecars.path_of(leaf)
+    if path is None or _load(leaf, quiet=True) is not None:
+        return False
+    names, found = of(leaf).sidecar(leaf)
+    try:
+        sidecars.write(path, sidecars.identity(leaf), names, found)
+    except OSError as error:
+        log.info("no sidecar written for %s: %s", path.name, error)
+        return False
+    return True
+
+
+def check_sidecar(leaf: IndexReader) -> list[str]:
+    """What is wrong with a segment's sidecar, if it has one: unreadable, another segment's,
+    bytes changed since written, or arrays that differ from the segment's own."""
+    path = sidecars.path_of(leaf)
+    if path is None or not path.exists():
+        return []
+    try:
+        stored = _stored(*sidecars.read(path, sidecars.identity(leaf)))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        return [str(error)]
+    fresh = SegmentArrays("checked")
+    fresh.fill(leaf)
+    differ = [key for key, value in stored.items() if not _same(value, fresh._made[key])]
+    return [f"{path.name}: differs from its segment: {'/'.join(key)}" for key in differ]
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, Values):
+        return a.names == b.names and _same(a.docs, b.docs) and _same(a.codes, b.codes)
+    return a.dtype == b.dtype and np.array_equal(a, b)
 
 
 def _read_values(leaf: IndexReader, field: str) -> Values:
@@ -142,7 +251,7 @@ def of(leaf: IndexReader) -> SegmentArrays:
     with _SEGMENTS_LOCK:
         found = _SEGMENTS.get(key)
         if found is None:
-            found = _SEGMENTS[key] = SegmentArrays(key)
+            found = _SEGMENTS[key] = SegmentArrays(key, _load(leaf))
         _SEGMENTS.move_to_end(key)
         while len(_SEGMENTS) > KEPT_SEGMENTS:
             _SEGMENTS.popitem(last=False)

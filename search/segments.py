@@ -20,8 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh.reading import SegmentReader
 
-from search import whoosh_ext
+from search import segment_arrays, whoosh_ext
 from search.analysis import fresh_spelling
 from search.articles import Article
 from search.stories import Signed, Signer
@@ -157,7 +158,12 @@ def _work(folder, inbox, results, number, limitmb, to_document, parent) -> None:
             for article in batch:
                 writer.add_document(**to_document(tag(article)))
                 signer.add(article.id, article.body, article.date)
+        segment = whoosh_ext.finish_segment(writer)
+        if segment is not None:  # its arrays, read here on every core rather than at start
+            reader = SegmentReader(ix.storage, ix.schema, segment)
+            segment_arrays.save(reader)
+            reader.close()
         # The segment, uncommitted: the parent commits every worker's in one table of contents
-        results.put((number, None, whoosh_ext.finish_segment(writer), signer.signed()))
+        results.put((number, None, segment, signer.signed()))
     except BaseException:
         results.put((number, traceback.format_exc(), None, None))

@@ -12,7 +12,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.searching import Searcher
 
-from search import gazetteer
+from search import gazetteer, segment_arrays
 from search.generations import POINTER, IndexNotFoundError, index_root, live_generation
 from search.maintenance import MissingSegment, toc_files
 from search.query import search as run_search
@@ -108,6 +108,7 @@ def _check_once(root: Path, problems: list[str], samples: int, postings: bool) -
         _check_documents(searcher, problems)
         if postings and not problems:
             _check_postings(searcher, problems)
+            _check_sidecars(searcher, problems)
         if not problems:
             _check_searches(searcher, problems, samples)
     finally:
@@ -189,6 +190,14 @@ def _check_postings(searcher: Searcher, problems: list[str]) -> None:
     except Exception as error:
         where = f"the postings of {field}:{_term(text)}" if text else f"the {field} column"
         problems.append(f"reading {where} failed: {_describe(error)}")
+
+
+def _check_sidecars(searcher: Searcher, problems: list[str]) -> None:
+    """Each segment's sidecar (search.sidecars) against the segment: a wrong one would give
+    wrong counts and orders silently. Deleting it is safe: the next start writes it again."""
+    for leaf, _ in searcher.reader().leaf_readers():
+        for problem in segment_arrays.check_sidecar(leaf):
+            problems.append(f"segment arrays {problem} (delete the file: it is written again)")
 
 
 def _single_word_aliases() -> set[str]:

@@ -4,6 +4,7 @@ request, with the documents it matches, as a mask over the searcher's documents.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, OrderedDict
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +13,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from search import facets
+from search import facets, segment_arrays
 from search.compiler import Compiler, resolve_facet_values
 from search.querylang import parse
 from search.request import SearchRequest
@@ -21,6 +22,8 @@ from search.scoring import Match, evaluate
 from search.story_store import load as load_stories
 from search.story_view import StoryView
 from search.view_arrays import ViewArrays
+
+log = logging.getLogger(__name__)
 
 
 class View:
@@ -92,6 +95,10 @@ class View:
             self.arrays.facet(field)
         self.arrays.codes("month")
         self.arrays.codes("year")
+        try:  # what was read of segments without a sidecar is kept for the next start
+            segment_arrays.save_every(self.searcher.reader())
+        except Exception:  # a cache: a failure to write it costs the next start time only
+            log.exception("segment sidecars not written")
 
     def close(self) -> None:
         self.searcher.close()
