@@ -1,5 +1,5 @@
 """Whoosh analyzers: word tokens (split with a regular expression, gazetteer.word_spans),
-lowercased, folded and stemmed by nltk's stemmers, plus entity tokens.
+lowercased, folded and stemmed (Snowball; nltk's ISRI for Arabic), plus entity tokens.
 
 At every gazetteer mention the tokenizer adds an entity token (`faction:islamic-state`,
 `place:raqqa`, `country:syria`) at the position of the mention's first word, spanning the
@@ -7,7 +7,7 @@ characters actually written. A search for the entity token finds every spelling,
 highlight of it marks the words in the text. Entity tokens skip the later filters.
 
 Whoosh pickles the schema, and these classes with it: keep them importable at this path.
-Nothing here touches the network (nltk's Snowball and ISRI stemmers need no nltk data).
+Nothing here touches the network (the ISRI stemmer needs no nltk data).
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from nltk.stem.isri import ISRIStemmer
-from nltk.stem.snowball import SnowballStemmer
 from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
 from whoosh.fields import TEXT
+from whoosh.lang.snowball.english import EnglishStemmer
 
 from search import arabic, gazetteer
 
 ENTITY_KINDS = ("faction", "place", "country", "operation")
+# Longer "words" are left as written: no English word is this long, and Whoosh's Snowball
+# rebuilds the word at each vowel-and-y, quadratic in a crafted one.
+LONGEST_STEMMED = 64
 
 
 class ArticleTokenizer(Tokenizer):
@@ -120,15 +122,25 @@ class LowercaseFilter(Filter):
 class StemFilter(Filter):
     """Stemming of word tokens, chosen per word by script: nltk's ISRI stemmer for Arabic
     (it needs no data download), Snowball (Porter2) for the rest; with a cache, as news
-    vocabulary repeats."""
+    vocabulary repeats.
+
+    English Snowball is Whoosh's port of nltk's (the same stems: tests/test_analysis.py
+    compares them over every word of FA-KES), because importing nltk takes a third of a
+    second (its __init__ loads most of nltk) and every start paid it. nltk is imported at
+    the first Arabic word, and for another language."""
 
     is_morph = True  # Whoosh skips it when indexing the unstemmed words kept for spelling
 
     def __init__(self, language: str = "english", cachesize: int = 50000) -> None:
         self.language = language
         self.cachesize = cachesize
-        self._stemmer = SnowballStemmer(language)
-        self._arabic = ISRIStemmer()
+        if language == "english":
+            self._stemmer = EnglishStemmer()
+        else:
+            from nltk.stem.snowball import SnowballStemmer
+
+            self._stemmer = SnowballStemmer(language)
+        self._arabic = None
         self._cache: dict[str, str] = {}
 
     def __eq__(self, other: object) -> bool:
@@ -146,13 +158,22 @@ class StemFilter(Filter):
             if len(word) <= 2:
                 stem = word
             elif arabic.is_arabic(word):
-                stem = self._arabic.stem(arabic.without_conjunction(word))
+                stem = self._arabic_stemmer().stem(arabic.without_conjunction(word))
+            elif len(word) > LONGEST_STEMMED:
+                stem = word
             else:
                 stem = self._stemmer.stem(word)
             if len(self._cache) >= self.cachesize:
                 self._cache.clear()
             self._cache[word] = stem
         return stem
+
+    def _arabic_stemmer(self):
+        if self._arabic is None:
+            from nltk.stem.isri import ISRIStemmer
+
+            self._arabic = ISRIStemmer()
+        return self._arabic
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
         for token in tokens:
