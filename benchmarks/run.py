@@ -280,6 +280,26 @@ def measure_load(n: int, measured: list[dict], args: argparse.Namespace) -> dict
     return result
 
 
+def measure_start(n: int, measured: list[dict], args: argparse.Namespace, starts: int = 3) -> dict:
+    """`starts` fresh servers (one worker) on the index already built: each one's time to its
+    first answer, and its memory then."""
+    runs = []
+    for _ in range(starts):
+        served = serving_load.Served(args.work / f"run-ours-{n}", 1, probe(measured[0]))
+        try:
+            runs.append(
+                {
+                    "serve_to_first_answer_s": served.to_first_answer_s,
+                    "first_request_ms": served.first_request_ms,
+                    "after_load": served.memory()[0],
+                }
+            )
+        finally:
+            served.stop()
+        print(f"  first answer in {runs[-1]['serve_to_first_answer_s']:.2f} s", file=sys.stderr)
+    return {"runs": runs}
+
+
 def run_size(n: int, args: argparse.Namespace) -> dict:
     path = corpus(n, args.seed, args.work)
     measured = queries(args.queries, args.seed, args.work)
@@ -333,6 +353,12 @@ def main() -> None:
         action="store_true",
         help="measure requests/s again on the index in --work and replace them in the results",
     )
+    arg(
+        "--start-only",
+        action="store_true",
+        help="start 3 fresh servers on the index in --work: their first answers and memory "
+        "replace those in the results",
+    )
     arg("--child", help=argparse.SUPPRESS)
     arg("--corpus", type=Path, help=argparse.SUPPRESS)
     arg("--target", type=Path, help=argparse.SUPPRESS)
@@ -354,7 +380,16 @@ def main() -> None:
         report["throughput_load_average"] = [load, os.getloadavg()[1]]
         report["throughput_date"] = datetime.now(UTC).isoformat(timespec="seconds")
         path.write_text(json.dumps(report, indent=1) + "\n")
-    for n in args.n or [10000] if not args.load_only else ():
+    for n in args.n or [10000] if args.start_only else ():
+        path = args.results / f"run-{n}.json"
+        report = json.loads(path.read_text())
+        load = os.getloadavg()[1]
+        again = measure_start(n, queries(args.queries, args.seed, args.work), args)
+        again["load_average"] = [load, os.getloadavg()[1]]
+        again["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+        report["start_again"] = again
+        path.write_text(json.dumps(report, indent=1) + "\n")
+    for n in args.n or [10000] if not (args.load_only or args.start_only) else ():
         date = datetime.now(UTC).isoformat(timespec="seconds")
         load = os.getloadavg()[1]  # a shared machine: how busy it was while measured
         report = run_size(n, args) | {"machine": machine, "date": date}
