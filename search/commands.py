@@ -156,7 +156,7 @@ def run_serve(args: argparse.Namespace) -> int:
             f"pick another with --port N (or ${settings.SETTINGS['port'].env})"
         )
     serving.announce_when_ready(host, port, _ready)
-    sockets.share_port()
+    sockets.bind_tcp()
     metrics.prepare_multiprocess_dir()  # counters of all workers add up at /metrics
     uvicorn.run(
         "search.server:create_app",

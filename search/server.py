@@ -27,7 +27,8 @@ def create_app() -> RequestLog:
     settings, then search.api.create_app() instrumented."""
     from search import api  # here: api comes before this module and never imports it
 
-    sockets.listen_apart()
+    if settings.integer("workers") > 1:  # one worker takes every connection anyway
+        sockets.accept_in_turn()
     draining.drain_every_connection()  # SIGTERM ends the worker even under a busy client
     fmt = settings.text("log_format") or "plain"
     logs.configure_logging(settings.text("log_level") or "info", fmt)

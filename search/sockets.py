@@ -1,12 +1,13 @@
-"""Listening sockets for `search serve --workers N`: one per worker, spread by the kernel.
+"""The listening socket of `search serve --workers N`, and how its workers share it.
 
 uvicorn binds one socket in the supervisor and every worker accepts from it. asyncio
 accepts every waiting connection at once, so the first worker to wake took a whole burst:
 keep-alive clients all landed on one worker, and a second worker added little to the
-requests served instead of nearly doubling them. Here the supervisor's socket is bound with
-SO_REUSEPORT and never listens; each worker listens on a socket of its own bound to the
-same address, and the kernel hands each new connection to one of them by a hash of its
-addresses.
+requests served instead of nearly doubling them. One socket per worker (SO_REUSEPORT) did
+not do better: the kernel hands each connection to a socket by a hash of its addresses, and
+8 keep-alive clients split 4/4 only by luck (1/8, 2/7 and 0/8 were seen). So each worker
+accepts one connection per wake-up, and a worker holding connections waits a little before
+it accepts another (accept_in_turn): the one holding fewer takes it.
 
 The sockets are also made with IPPROTO_TCP: uvicorn's are made with protocol 0, so asyncio
 never set TCP_NODELAY on their connections and every keep-alive request after the first
@@ -16,21 +17,19 @@ waited for a delayed ACK (uvicorn issue #3149).
 from __future__ import annotations
 
 import socket
+from asyncio import selector_events
+
+STEP = 0.002  # seconds a worker waits per connection it holds before it accepts another
+MOST = 0.02
 
 
-def _tcp_socket(family: int) -> socket.socket:
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    return sock
-
-
-def share_port() -> None:
-    """In the supervisor, before uvicorn.run(): bind its socket so workers may bind too."""
+def bind_tcp() -> None:
+    """In the supervisor, before uvicorn.run(): its listening socket made with IPPROTO_TCP
+    (see above), bound where uvicorn would bind it."""
     from uvicorn.config import Config
 
     bind = Config.bind_socket
-    if getattr(bind, "shared", False):
+    if getattr(bind, "tcp", False):
         return
 
     def bind_socket(self) -> socket.socket:
@@ -38,37 +37,44 @@ def share_port() -> None:
         if sock.family not in (socket.AF_INET, socket.AF_INET6):
             return sock
         address = sock.getsockname()
-        sock.close()  # the same address again, now shareable
-        shared = _tcp_socket(sock.family)
-        shared.bind(address)
-        shared.set_inheritable(True)
-        return shared
+        sock.close()  # the same address again, with the protocol set
+        tcp = socket.socket(sock.family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        tcp.bind(address)
+        tcp.set_inheritable(True)
+        return tcp
 
-    bind_socket.shared = True  # type: ignore[attr-defined]
+    bind_socket.tcp = True  # type: ignore[attr-defined]
     Config.bind_socket = bind_socket  # type: ignore[method-assign]
 
 
-def listen_apart() -> None:
-    """In a worker, before it starts serving: listen on a socket of its own instead of the
-    supervisor's."""
-    from uvicorn.server import Server
-
-    startup = Server.startup
-    if getattr(startup, "apart", False):
+def accept_in_turn() -> None:
+    """In each of several workers, before it starts serving: accept one connection each
+    time the listening socket wakes it, not every one waiting (asyncio's default), and a
+    worker already holding connections first waits STEP seconds for each (at most MOST),
+    so that one holding fewer takes the connection (nginx's accept_disabled, in short)."""
+    loop = selector_events.BaseSelectorEventLoop
+    accept = loop._accept_connection
+    if getattr(accept, "in_turn", False):
         return
 
-    async def own_startup(self, sockets=None):
-        if sockets:
-            sockets = [_own(sock) for sock in sockets]
-        return await startup(self, sockets)
+    def accept_one(self, factory, sock, sslcontext=None, server=None, backlog=100, *rest):
+        held = getattr(server, "_active_count", 0)
+        if not held:
+            return accept(self, factory, sock, sslcontext, server, 1, *rest)
+        fd = sock.fileno()
+        self._remove_reader(fd)
 
-    own_startup.apart = True  # type: ignore[attr-defined]
-    Server.startup = own_startup  # type: ignore[method-assign]
+        def resume() -> None:
+            if sock.fileno() == -1 or getattr(server, "_sockets", None) is None:
+                return  # the server closed meanwhile
+            accept(self, factory, sock, sslcontext, server, 1, *rest)
+            self._add_reader(
+                fd, self._accept_connection, factory, sock, sslcontext, server, 1, *rest
+            )
 
+        self.call_later(min(held * STEP, MOST), resume)
+        return None
 
-def _own(sock: socket.socket) -> socket.socket:
-    if sock.family not in (socket.AF_INET, socket.AF_INET6):
-        return sock
-    own = _tcp_socket(sock.family)
-    own.bind(sock.getsockname())
-    return own
+    accept_one.in_turn = True  # type: ignore[attr-defined]
+    loop._accept_connection = accept_one  # type: ignore[method-assign]

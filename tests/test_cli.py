@@ -213,30 +213,49 @@ def test_a_plain_whoosh_lock_gets_one_line(tmp_path):
     )
 
 
-def test_serve_sockets_are_tcp_and_one_per_worker_on_the_same_port():
+def test_serve_socket_is_tcp_and_each_worker_accepts_one_connection_a_wake_up(monkeypatch):
+    import asyncio
     import socket
+    from asyncio import selector_events
 
     from uvicorn.config import Config
 
     from search import sockets
 
-    sockets.share_port()
+    sockets.bind_tcp()
     shared = Config("search.api:create_app", host="127.0.0.1", port=0).bind_socket()
-    own = [sockets._own(shared) for _ in range(2)]
     try:
-        for sock in (shared, *own):
-            assert sock.proto == socket.IPPROTO_TCP  # asyncio sets TCP_NODELAY only then
-            assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)
-            assert sock.getsockname() == shared.getsockname()
+        assert shared.proto == socket.IPPROTO_TCP  # asyncio sets TCP_NODELAY only then
         assert shared.get_inheritable()
-        for sock in own:  # each worker listens on its own: the kernel spreads connections
-            sock.listen()
-        clients = [socket.create_connection(shared.getsockname()) for _ in range(16)]
+    finally:
+        shared.close()
+
+    loop = selector_events.BaseSelectorEventLoop
+    accept, at_most = loop._accept_connection, []
+
+    def counted(self, factory, sock, sslcontext, server, backlog, *rest):
+        at_most.append(backlog)  # how many connections this wake-up may accept
+        return accept(self, factory, sock, sslcontext, server, backlog, *rest)
+
+    monkeypatch.setattr(loop, "_accept_connection", counted)
+    sockets.accept_in_turn()
+
+    async def serve() -> int:
+        served: list = []
+        server = await asyncio.start_server(lambda r, w: served.append(w), "127.0.0.1", 0)
+        address = server.sockets[0].getsockname()
+        clients = [socket.create_connection(address) for _ in range(4)]  # waiting at once
+        for _ in range(100):
+            if len(served) == 4:
+                break
+            await asyncio.sleep(0.01)
         for client in clients:
             client.close()
-    finally:
-        for sock in (shared, *own):
-            sock.close()
+        server.close()
+        return len(served)
+
+    assert asyncio.run(serve()) == 4  # every one accepted, on wake-ups of one each
+    assert at_most and set(at_most) == {1}
 
 
 def test_serve_refuses_a_bad_setting_in_one_line(tmp_path):
