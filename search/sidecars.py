@@ -6,8 +6,8 @@ read from Whoosh's files as before and its sidecar written then. Its name is a s
 file's name, so Whoosh deletes it with its segment (at a merge, or when a commit drops it).
 
 Layout: MAGIC, the header's length (8 bytes, little-endian), a JSON header (the segment's
-id and document count, each array's dtype, shape and offset, and any other values), then
-each array's bytes at an offset aligned to ALIGN.
+identity, each array's dtype, shape, offset and CRC-32, and any other values), then each
+array's bytes at an offset aligned to ALIGN.
 """
 
 from __future__ import annotations
@@ -52,16 +52,17 @@ def identity(leaf: IndexReader) -> dict:
     return {"segment": segment.segment_id(), "docs": leaf.doc_count_all(), "files": sizes}
 
 
-def write(path: Path, identity: dict, values: dict, arrays: dict[str, np.ndarray]) -> None:
+def write(path: Path, owner: dict, values: dict, named: dict[str, np.ndarray]) -> None:
     """Write a sidecar whole or not at all: a temporary file (a dotted name, which Whoosh's
-    clean-up skips), flushed to the disk, then renamed over `path`."""
+    clean-up skips), flushed to the disk, then renamed over `path`. `owner`: the segment's
+    identity(); `values`: anything else JSON can hold; `named`: the arrays by name."""
     layout, offset, blobs = {}, 0, []
-    for name, array in arrays.items():
+    for name, array in named.items():
         array = np.ascontiguousarray(array)
         layout[name] = [array.dtype.str, list(array.shape), offset, zlib.crc32(array.data)]
         blobs.append((offset, array))
         offset += -(-array.nbytes // ALIGN) * ALIGN
-    header = json.dumps({**identity, "values": values, "arrays": layout}).encode("utf-8")
+    header = json.dumps({**owner, "values": values, "arrays": layout}).encode("utf-8")
     start = -(-(len(MAGIC) + 8 + len(header)) // ALIGN) * ALIGN
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -78,9 +79,10 @@ def write(path: Path, identity: dict, values: dict, arrays: dict[str, np.ndarray
         temporary.unlink(missing_ok=True)
 
 
-def read(path: Path, identity: dict | None = None) -> tuple[dict, dict[str, np.ndarray]]:
+def read(path: Path, owner: dict | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """A sidecar's values and its arrays, mapped read-only from the file (no copy).
-    Raises FileNotFoundError, or SidecarError when it is not `identity`'s or is cut short."""
+    Raises FileNotFoundError, or SidecarError when it is not `owner`'s (an identity()), is
+    cut short or its bytes changed since written."""
     with open(path, "rb") as file:
         size = os.fstat(file.fileno()).st_size
         if size < len(MAGIC) + 8:
@@ -93,20 +95,20 @@ def read(path: Path, identity: dict | None = None) -> tuple[dict, dict[str, np.n
         header = json.loads(mapped[len(MAGIC) + 8 : len(MAGIC) + 8 + length])
     except ValueError as error:
         raise SidecarError(f"{path.name}: unreadable header ({error})") from None
-    for key, expected in (identity or {}).items():
+    for key, expected in (owner or {}).items():
         if header.get(key) != expected:
             raise SidecarError(f"{path.name}: {key} is {header.get(key)!r}, not {expected!r}")
     start = -(-(len(MAGIC) + 8 + length) // ALIGN) * ALIGN
-    arrays, damaged = {}, []
+    named, damaged = {}, []
     for name, (dtype, shape, offset, crc) in header["arrays"].items():
         dtype = np.dtype(dtype)
         count = int(np.prod(shape, dtype=np.int64))
         if start + offset + count * dtype.itemsize > size:
             raise SidecarError(f"{path.name}: cut short")
         found = np.frombuffer(mapped, dtype, count, start + offset) if count else np.zeros(0, dtype)
-        if zlib.crc32(found.data) != crc:  # a few milliseconds at 100,000 articles
+        if zlib.crc32(found.data) != crc:  # cheap next to decoding the segment again
             damaged.append(name)
-        arrays[name] = found.reshape(shape)
+        named[name] = found.reshape(shape)
     if damaged:
         raise SidecarError(f"{path.name}: changed since written: {', '.join(damaged)}")
-    return header["values"], arrays
+    return header["values"], named

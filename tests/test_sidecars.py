@@ -3,6 +3,7 @@ start, equal to what the segment itself gives, and never trusted when they are n
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 
@@ -74,7 +75,10 @@ def test_without_sidecars_the_answers_are_the_same_and_the_first_start_writes_th
 def test_a_changed_sidecar_is_not_used_is_reported_and_is_written_again(root, caplog):
     path = sidecar_files(root)[0]
     data = bytearray(path.read_bytes())
-    data[-5] ^= 0xFF
+    length = int.from_bytes(data[8:16], "little")
+    header = json.loads(data[16 : 16 + length])
+    start = -(-(16 + length) // sidecars.ALIGN) * sidecars.ALIGN
+    data[start + header["arrays"]["values/faction/codes"][2]] ^= 0xFF  # a faction's code
     path.write_bytes(bytes(data))
     [problem] = check(root)
     assert path.name in problem and "changed since written" in problem
