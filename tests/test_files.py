@@ -161,3 +161,33 @@ def test_one_article_size_limit_spares_multi_article_files(tmp_path, monkeypatch
     articles, problems = _read([tmp_path])
     assert [a.title for a in articles] == ["T" * 80]
     assert [str(p) for p in problems] == [f"{tmp_path / 'long.txt'}: larger than 100 bytes"]
+
+
+def test_json_lines_are_read_a_line_at_a_time_and_each_line_decoded_on_its_own(
+    tmp_path, monkeypatch
+):
+    from pathlib import Path
+
+    def whole(self):
+        raise AssertionError(f"{self} read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)  # an export may not fit in memory
+    path = tmp_path / "export.jsonl"
+    good = json.dumps({"id": "a", "title": "Idlib \u2014 \u062d\u0644\u0628", "body": "x"})
+    path.write_bytes(
+        b"\xef\xbb\xbf"  # a BOM
+        + good.encode("utf-8")
+        + b'\r\n{"id": "b", "title": "caf\xe9 \x93news\x94", "body": "y"}\n\n'
+        + b'{"id": "c", "title": "t", "body": "z"}'  # no newline at the end
+    )
+    articles, problems = _read([path])
+    # the UTF-8 line keeps its letters; only the other is read as Windows-1252
+    assert [a.title for a in articles] == [
+        "Idlib \u2014 \u062d\u0644\u0628",
+        'caf\u00e9 "news"',
+        "t",
+    ]
+    [warning] = problems
+    assert not warning.skipped and "line 2" in warning.message and "Windows-1252" in warning.message
+    (tmp_path / "export.jsonl").write_bytes(b"\n \n")
+    assert _read([path])[1][0].message == "empty file"
