@@ -45,7 +45,7 @@ def path_of(leaf: IndexReader) -> Path | None:
 def identity(leaf: IndexReader) -> dict:
     """What a sidecar must say to be this segment's: its name, documents, and the sizes of
     its files (a segment's random name can be drawn again once the first is gone)."""
-    segment, folder = leaf.segment(), Path(arrays.segment_folder(leaf))
+    segment, folder = leaf.segment(), Path(arrays.segment_folder(leaf) or ".")
     prefix = segment.segment_id() + "."
     files = sorted(p for p in folder.iterdir() if p.name.startswith(prefix))
     sizes = {p.suffix: p.stat().st_size for p in files if p.suffix != EXT}

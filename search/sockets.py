@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import socket
 from asyncio import selector_events
+from typing import Any
 
 STEP = 0.002  # seconds a worker waits per connection it holds before it accepts another
 MOST = 0.02
@@ -53,7 +54,7 @@ def accept_in_turn() -> None:
     time the listening socket wakes it, not every one waiting (asyncio's default), and a
     worker already holding connections first waits STEP seconds for each (at most MOST),
     so that one holding fewer takes the connection (nginx's accept_disabled, in short)."""
-    loop = selector_events.BaseSelectorEventLoop
+    loop: Any = selector_events.BaseSelectorEventLoop  # _accept_connection is private
     accept = loop._accept_connection
     if getattr(accept, "in_turn", False):
         return
@@ -77,4 +78,4 @@ def accept_in_turn() -> None:
         return None
 
     accept_one.in_turn = True  # type: ignore[attr-defined]
-    loop._accept_connection = accept_one  # type: ignore[method-assign]
+    loop._accept_connection = accept_one

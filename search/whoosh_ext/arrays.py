@@ -53,8 +53,9 @@ def segment_folder(leaf: IndexReader) -> str | None:
     reads through an OverlayStorage: the compound file (`a`) over the folder (`b`)."""
     storage = getattr(leaf, "_storage", None)
     for found in (storage, getattr(storage, "b", None)):
-        if getattr(found, "folder", None) is not None:
-            return found.folder
+        folder = getattr(found, "folder", None)
+        if folder is not None:
+            return folder
     return None
 
 
