@@ -36,6 +36,9 @@ KEPT_SEGMENTS = 256  # segments' arrays kept after no view holds them (tests ope
 LENGTHS = ("title", "body")
 NUMERIC = ("date", "indexed_at")
 VALUES = (*FACETS, "year", "month")
+# What reading a damaged sidecar raises (SidecarError is a ValueError; a header with a field
+# missing or of another type gives KeyError or TypeError)
+UNREADABLE = (OSError, ValueError, KeyError, TypeError)
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,7 @@ def _load(leaf: IndexReader, quiet: bool = False) -> dict[tuple, object] | None:
         return _stored(*sidecars.read(path, sidecars.identity(leaf)))
     except FileNotFoundError:
         return None
-    except (OSError, KeyError, TypeError, sidecars.SidecarError) as error:
+    except UNREADABLE as error:
         if not quiet:
             log.warning("segment arrays read from the segment, not its sidecar: %s", error)
         return None
@@ -154,10 +157,11 @@ def save_every(reader: IndexReader) -> int:
 def save(leaf: IndexReader) -> bool:
     """Write a segment's sidecar unless it has one; True if written. A folder that cannot
     be written (a read-only copy) is left as it is: the sidecar only saves time."""
-    path = sidecars.path_of(leaf)
-    if path is None or _load(leaf, quiet=True) is not None:
+    path, arrays_of = sidecars.path_of(leaf), of(leaf)
+    # of() read the sidecar if there was one: read it again only if not (written since?)
+    if path is None or arrays_of.from_sidecar or _load(leaf, quiet=True) is not None:
         return False
-    names, found = of(leaf).sidecar(leaf)
+    names, found = arrays_of.sidecar(leaf)
     try:
         sidecars.write(path, sidecars.identity(leaf), names, found)
     except OSError as error:
@@ -174,7 +178,7 @@ def check_sidecar(leaf: IndexReader) -> list[str]:
         return []
     try:
         stored = _stored(*sidecars.read(path, sidecars.identity(leaf)))
-    except (OSError, ValueError, KeyError, TypeError) as error:
+    except UNREADABLE as error:
         return [str(error)]
     fresh = SegmentArrays("checked")
     fresh.fill(leaf)
