@@ -300,6 +300,29 @@ def measure_start(n: int, measured: list[dict], args: argparse.Namespace, starts
     return {"runs": runs}
 
 
+def measured_again(n: int, args: argparse.Namespace, measure: Callable, store: Callable) -> None:
+    """Measure one part again on the index in --work and `store` it in run-N.json with the
+    date and the machine's load average meanwhile."""
+    path = args.results / f"run-{n}.json"
+    report = json.loads(path.read_text())
+    load = os.getloadavg()[1]
+    figures = measure(n, queries(args.queries, args.seed, args.work), args)
+    stamp = {"load_average": [load, os.getloadavg()[1]]}
+    stamp["date"] = datetime.now(UTC).isoformat(timespec="seconds")
+    store(report, figures, stamp)
+    path.write_text(json.dumps(report, indent=1) + "\n")
+
+
+def store_load(report: dict, figures: dict, stamp: dict) -> None:
+    report["throughput"] = figures
+    report["throughput_load_average"] = stamp["load_average"]
+    report["throughput_date"] = stamp["date"]
+
+
+def store_start(report: dict, figures: dict, stamp: dict) -> None:
+    report["start_again"] = figures | stamp
+
+
 def run_size(n: int, args: argparse.Namespace) -> dict:
     path = corpus(n, args.seed, args.work)
     measured = queries(args.queries, args.seed, args.work)
@@ -373,22 +396,9 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     args.results.mkdir(exist_ok=True)
     for n in args.n or [10000] if args.load_only else ():
-        path = args.results / f"run-{n}.json"
-        report = json.loads(path.read_text())
-        load = os.getloadavg()[1]
-        report["throughput"] = measure_load(n, queries(args.queries, args.seed, args.work), args)
-        report["throughput_load_average"] = [load, os.getloadavg()[1]]
-        report["throughput_date"] = datetime.now(UTC).isoformat(timespec="seconds")
-        path.write_text(json.dumps(report, indent=1) + "\n")
+        measured_again(n, args, measure_load, store_load)
     for n in args.n or [10000] if args.start_only else ():
-        path = args.results / f"run-{n}.json"
-        report = json.loads(path.read_text())
-        load = os.getloadavg()[1]
-        again = measure_start(n, queries(args.queries, args.seed, args.work), args)
-        again["load_average"] = [load, os.getloadavg()[1]]
-        again["date"] = datetime.now(UTC).isoformat(timespec="seconds")
-        report["start_again"] = again
-        path.write_text(json.dumps(report, indent=1) + "\n")
+        measured_again(n, args, measure_start, store_start)
     for n in args.n or [10000] if not (args.load_only or args.start_only) else ():
         date = datetime.now(UTC).isoformat(timespec="seconds")
         load = os.getloadavg()[1]  # a shared machine: how busy it was while measured
