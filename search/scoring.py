@@ -11,8 +11,10 @@ where it does not match). The arithmetic is Whoosh's, operation for operation:
 - AND and OR add their parts' scores (Whoosh's intersection and union matchers); a NOT
   inside them scores 1 (its inverse matcher's weight); everything scores its boost;
 - a date range scores its boost (Whoosh's numeric ranges score constantly);
-- anything else (phrases) is asked of Whoosh's own matcher, segment by segment: a phrase
-  matcher visits only the documents holding all its words.
+- a phrase (words next to each other, in order: Whoosh's slop 1) is checked against the
+  positions of its words in the documents holding them all, and scores the sum of its
+  words' scores, as Whoosh's span matcher does (the intersection of its terms' matchers);
+- anything else is asked of Whoosh's own matcher, segment by segment.
 
 Sums may be added in another order than Whoosh's matcher tree, so a score may differ from
 Whoosh's in its last bits (tests/test_fast_paths.py compares scores to 1e-9 relative,
@@ -68,6 +70,8 @@ def _node(arrays: ViewArrays, searcher: Searcher, query: wq.Query, scored: bool)
         return _combine(arrays, searcher, query, scored, np.logical_and)
     if isinstance(query, wq.DateRange) and query.fieldname == "date" and query.constantscore:
         return _dates(arrays, query, scored)
+    if type(query) is wq.Phrase and query.slop == 1 and len(query.words) > 1:
+        return _phrase(arrays, searcher, query, scored)
     return _whoosh(arrays, searcher, query, scored)
 
 
@@ -119,6 +123,60 @@ def _term(arrays: ViewArrays, searcher: Searcher, query: wq.Term, scored: bool) 
     assert out.scores is not None
     out.scores[docs] = score
     return out
+
+
+def _phrase(arrays: ViewArrays, searcher: Searcher, query: wq.Phrase, scored: bool) -> Match:
+    name, words = query.fieldname, query.words
+    if name not in searcher.schema:
+        return _empty(arrays, scored)
+    field = searcher.schema[name]
+    if not field.format or not field.format.supports("positions"):
+        return _whoosh(arrays, searcher, query, scored)  # Whoosh's answer, or its error
+    try:
+        btexts = [field.to_bytes(word) for word in words]
+    except ValueError:
+        return _empty(arrays, scored)
+    holding = [arrays.postings(name, btext)[0] for btext in btexts]
+    order = sorted(range(len(words)), key=lambda i: len(holding[i]))  # the rarest word first
+    candidates = holding[order[0]]
+    for i in order[1:]:
+        candidates = np.intersect1d(candidates, holding[i], assume_unique=True)
+    # Where the phrase would start, per occurrence of each word: (document << 32 | position
+    # - i + len(words)); a phrase stands where every word puts it. Each word's positions
+    # are read only in the documents the words before it left standing.
+    starts = None
+    for i in order:
+        if not len(candidates):
+            break
+        found = arrays.positions(name, btexts[i], candidates)
+        if found is None:
+            return _whoosh(arrays, searcher, query, scored)
+        found += len(words) - i  # ascending: documents ascending, positions within each
+        starts = found if starts is None else _common(starts, found)
+        documents = starts >> 32
+        candidates = documents[np.r_[True, documents[1:] != documents[:-1]][: len(documents)]]
+    mask = np.zeros(arrays.size, bool)
+    mask[candidates] = True
+    if not scored:
+        return Match(mask, None)
+    scores = np.zeros(arrays.size)
+    for word in words:
+        part = _term(arrays, searcher, wq.Term(name, word), True).scores
+        assert part is not None
+        scores += part
+    scores[~mask] = 0.0
+    if query.boost != 1.0:
+        scores *= query.boost
+    return Match(mask, scores)
+
+
+def _common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values in both of two ascending arrays of distinct values (a binary search each:
+    np.intersect1d sorts both again)."""
+    at = np.searchsorted(b, a)
+    inside = at < len(b)
+    inside[inside] = b[at[inside]] == a[inside]
+    return a[inside]
 
 
 def _dates(arrays: ViewArrays, query: wq.DateRange, scored: bool) -> Match:

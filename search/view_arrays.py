@@ -104,6 +104,24 @@ class ViewArrays(segment_arrays.Once):
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         return np.concatenate(docs), np.concatenate(weights)
 
+    def positions(self, field: str, btext: bytes, docnums: np.ndarray) -> np.ndarray | None:
+        """Where a term stands in each of `docnums` (ascending, each holding the term), as
+        (document number << 32 | position), ascending. None when a segment's blocks cannot
+        be located (a rare term's postings sit in its term info): the caller then asks
+        Whoosh."""
+        field_format = self.searcher.schema[field].format
+        out = []
+        for leaf, offset, seg in self.leaves:
+            lo, hi = np.searchsorted(docnums, (offset, offset + leaf.doc_count_all()))
+            if lo == hi:
+                continue
+            found = seg.postings(leaf, field, btext)
+            if not len(found.block_starts):
+                return None
+            flat, counts = arrays.positions(leaf, found, docnums[lo:hi] - offset, field_format)
+            out.append((np.repeat(docnums[lo:hi], counts) << 32) | flat)
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
+
     def spans(self, field: str, btext: bytes, docnums: list[int]) -> dict[int, list] | None:
         """docnum -> the character spans of the term in `field` for those of `docnums` that
         hold it: the block holding each read again for its values (once, however many of

@@ -87,6 +87,12 @@ MATCH_QUERIES = [
     "army NOT Daesh",
     "NOT Daesh",
     '"Syrian army"',
+    '"fighters near"',  # phrases: checked against positions over arrays (scoring._phrase)
+    '"the Syrian army and the"',
+    '"the the"',
+    'title:"Raqqa" OR "near Raqqa"',
+    '"fighters zzzz"',
+    '"in the" NOT "the Kurds"',
     "air*",
     "*",
     "region:Syria",

@@ -366,6 +366,29 @@ def test_posting_arrays_are_whoosh_s_own_block_by_block():
         assert isinstance(leaf.postings("body", "common"), whoosh3.W3LeafMatcher)
 
 
+@pytest.mark.parametrize("chars", [True, False])  # Characters (read in one pickle), Positions
+def test_positions_are_whoosh_s_for_the_documents_asked(chars):
+    # a document with the word 1,500 times: its pickle has several APPENDS batches and
+    # memo numbers past 255; positions past 255; documents over several blocks
+    many = [(f"d{i}", "other " * (i % 5) + "common " * (1 + i % 3)) for i in range(400)]
+    many[53] = ("long", "common other " * 1500)  # asked: the 4th of its segment
+    ix = ram_index([many[:50], many[50:]], Schema(id=ID(stored=True), body=TEXT(chars=chars)))
+    with ix.searcher() as searcher:
+        for leaf, _ in searcher.reader().leaf_readers():
+            found = arrays.postings(leaf, "body", b"common")
+            assert len(found.block_starts)
+            asked = found.docs[::3]
+            flat, counts = arrays.positions(leaf, found, asked, leaf.schema["body"].format)
+            expected = []
+            matcher = leaf.postings("body", "common")
+            for doc in asked.tolist():
+                matcher.skip_to(doc)
+                expected.append(matcher.value_as("positions"))
+            assert counts.tolist() == [len(e) for e in expected]
+            assert flat.tolist() == [p for e in expected for p in e]
+            assert max(counts) == 1500 or leaf.doc_count_all() == 50
+
+
 def test_field_docs_are_every_term_s_postings_in_lexicon_order():
     # blocks of many postings, a term of one posting ("rare"), gaps between ids. (A term's
     # postings inlined in its term info are not tried: whoosh-reloaded never writes them,

@@ -17,17 +17,21 @@ import os
 import pickle
 import zlib
 from collections.abc import Iterator
-from itertools import pairwise, repeat
+from itertools import chain, pairwise, repeat
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh.codec import whoosh3
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher
 from whoosh.columns import NumericColumn, VarBytesColumn
+from whoosh.formats import Characters
 from whoosh.reading import IndexReader, TermNotFound
+from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
 # A field length as Whoosh decodes its byte (byte 0 is "no length": 1, BM25F's default).
+_PICKLED_LIST = b"\x80\x02("  # PROTO 2, MARK: the start of a list of pickles (see positions)
 LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
 
 
@@ -185,6 +189,41 @@ def block_values(leaf: IndexReader, start: int) -> tuple:
     """The encoded values (positions, characters) of the postings of the block at `start`
     (a Postings.block_starts entry) of a segment's postings file."""
     return _block(leaf._terms._postfile._buf, start)[2][2]
+
+
+def positions(
+    leaf: IndexReader, found: Postings, docs: np.ndarray, field_format
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where a term stands in each of the segment's documents `docs` (ascending, each one
+    holding the term; `found` its postings): every position, document after document, and
+    how many each document has. Each block holding one of them is read once.
+
+    Whoosh's Characters value is a count and a pickled list of (position delta, start
+    delta, length). The pickles of all the values wanted are read with one pickle.loads,
+    as the items of one list (PROTO, MARK, each value's pickle without its PROTO and STOP,
+    LIST, STOP: values hold no memo references), so a phrase over common words does not
+    pay a call, a slice and the characters per document."""
+    at = np.searchsorted(found.docs, docs)
+    blocks = np.searchsorted(found.block_ends, at, side="right")
+    index = at - np.concatenate(([0], found.block_ends))[blocks]
+    edges = np.flatnonzero(np.diff(blocks)) + 1
+    values: list[bytes] = []
+    bounds = zip(np.r_[0, edges].tolist(), np.r_[edges, len(docs)].tolist(), strict=True)
+    for first, last in bounds:
+        block = block_values(leaf, int(found.block_starts[blocks[first]]))
+        values.extend([block[i] for i in index[first:last].tolist()])
+    if type(field_format) is Characters:
+        pieces = [_PICKLED_LIST, *[value[_INT_SIZE + 2 : -1] for value in values], b"l."]
+        codes = pickle.loads(b"".join(pieces))
+        counts = np.fromiter(map(len, codes), np.int64, len(codes))
+        deltas = chain.from_iterable(codes)
+        flat = np.cumsum(np.fromiter(map(itemgetter(0), deltas), np.int64, int(counts.sum())))
+        before = np.concatenate(([0], flat[np.cumsum(counts)[:-1] - 1]))
+        return flat - np.repeat(before, counts), counts
+    decode = field_format.decoder("positions")
+    lists = [decode(value) for value in values]
+    counts = np.fromiter(map(len, lists), np.int64, len(lists))
+    return np.fromiter(chain.from_iterable(lists), np.int64, int(counts.sum())), counts
 
 
 def bytes_column(leaf: IndexReader, field: str) -> list[bytes] | None:
