@@ -96,6 +96,21 @@ class SegmentArrays(Once):
         found = POSTINGS.get((self.key, field, btext), lambda: arrays.postings(leaf, field, btext))
         return arrays.Postings(*found)
 
+    def positions(
+        self, leaf: IndexReader, field: str, btext: bytes
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Where a term stands in every document of the segment holding it: positions one
+        document after the other (int32) and where each document's end (int64), kept with
+        the postings (a phrase of common words asks them of most of their documents)."""
+
+        def make() -> tuple:
+            found = self.postings(leaf, field, btext)
+            flat, counts = arrays.positions(leaf, found, found.docs, leaf.schema[field].format)
+            return flat.astype(np.int32), np.cumsum(counts)
+
+        flat, ends = POSTINGS.get((self.key, field, btext, "positions"), make)
+        return flat, ends
+
     def fill(self, leaf: IndexReader) -> None:
         """Make every array a sidecar holds."""
         for field in LENGTHS:

@@ -17,6 +17,9 @@ from search.whoosh_ext import arrays
 
 UNDATED = 2**64 - 1  # what Whoosh's raw date column holds for a document without a date
 DENSE = 64  # a value carried by 1 document in DENSE or more is counted from a bitmap
+# A phrase asking a term's positions in 1 in WHOLE of its documents or more reads them in
+# every document once and keeps them (segment_arrays.positions); fewer are read each time.
+WHOLE = 4
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,11 @@ class ViewArrays(segment_arrays.Once):
             found = seg.postings(leaf, field, btext)
             if not len(found.block_starts):
                 return None
-            flat, counts = arrays.positions(leaf, found, docnums[lo:hi] - offset, field_format)
+            local = docnums[lo:hi] - offset
+            if len(local) * WHOLE < len(found.docs):
+                flat, counts = arrays.positions(leaf, found, local, field_format)
+            else:
+                flat, counts = _some(*seg.positions(leaf, field, btext), found.docs, local)
             out.append((np.repeat(docnums[lo:hi], counts) << 32) | flat)
         return np.concatenate(out) if out else np.zeros(0, np.int64)
 
@@ -194,3 +201,13 @@ class ViewArrays(segment_arrays.Once):
         """The rank from which ids sort after `doc_id` (for cursors)."""
         ordered = self._once(("sorted_ids",), lambda: np.sort(self.ids()))
         return int(np.searchsorted(ordered, doc_id.encode("utf-8"), side="right"))
+
+
+def _some(flat: np.ndarray, ends: np.ndarray, docs: np.ndarray, wanted: np.ndarray):
+    """From a term's positions in each of `docs` (`flat`, each document's ending at `ends`),
+    those in `wanted` (some of `docs`): the positions and how many each has."""
+    at = np.searchsorted(docs, wanted)
+    counts = ends[at] - np.concatenate(([0], ends))[at]
+    begins = ends[at] - counts
+    shift = np.repeat(begins - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+    return flat[np.arange(int(counts.sum())) + shift].astype(np.int64), counts

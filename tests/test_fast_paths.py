@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from search import highlight
+from search import highlight, view_arrays
 from search.articles import Article
 from search.index import apply, write
 from search.query import positive_terms, search
@@ -116,6 +116,17 @@ def test_match_sets_are_whooshs_matches(index, q, dates):
     scored = match(view, query, scored=True).scores
     for hit in view.searcher.search(query, limit=None):
         assert scored[hit.docnum] == pytest.approx(hit.score, rel=1e-9)
+
+
+@pytest.mark.parametrize("whole", [0, 10**9])  # positions read per document asked; all kept
+def test_phrase_positions_read_either_way_give_whooshs_matches(index, monkeypatch, whole):
+    monkeypatch.setattr(view_arrays, "WHOLE", whole)
+    view = Service(index).view()
+    for q in ('"in the"', '"of the city"', '"the city of"', '"zzzz the"'):
+        query, _ = build(view, parse_request({"q": [q]}))
+        expected = set(view.searcher.docs_for_query(query))
+        assert bool(expected) == ("zzzz" not in q), q
+        assert set(docnums(view, query).tolist()) == expected
 
 
 def test_segments_that_drew_the_same_random_id_are_told_apart(tmp_path):

@@ -196,28 +196,33 @@ def positions(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where a term stands in each of the segment's documents `docs` (ascending, each one
     holding the term; `found` its postings): every position, document after document, and
-    how many each document has. Each block holding one of them is read once.
-
-    Whoosh's Characters value is a count and a pickled list of (position delta, start
-    delta, length). The pickles of all the values wanted are read with one pickle.loads,
-    as the items of one list (PROTO, MARK, each value's pickle without its PROTO and STOP,
-    LIST, STOP: values hold no memo references), so a phrase over common words does not
-    pay a call, a slice and the characters per document."""
+    how many each document has. Each block holding one of them is read once."""
     at = np.searchsorted(found.docs, docs)
     blocks = np.searchsorted(found.block_ends, at, side="right")
     index = at - np.concatenate(([0], found.block_ends))[blocks]
     edges = np.flatnonzero(np.diff(blocks)) + 1
-    values: list[bytes] = []
-    bounds = zip(np.r_[0, edges].tolist(), np.r_[edges, len(docs)].tolist(), strict=True)
-    for first, last in bounds:
+    flats, counts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    for first, last in zip(np.r_[0, edges].tolist(), np.r_[edges, len(docs)].tolist(), strict=True):
         block = block_values(leaf, int(found.block_starts[blocks[first]]))
-        values.extend([block[i] for i in index[first:last].tolist()])
+        flat, count = _positions([block[i] for i in index[first:last].tolist()], field_format)
+        flats.append(flat)
+        counts.append(count)
+    return np.concatenate(flats), np.concatenate(counts)
+
+
+def _positions(values: list[bytes], field_format) -> tuple[np.ndarray, np.ndarray]:
+    """The positions in postings values, one after the other, and how many each holds.
+
+    Whoosh's Characters value is a count and a pickled list of (position delta, start
+    delta, length). The values are read with one pickle.loads, as the items of one list
+    (PROTO, MARK, each value's pickle without its PROTO and STOP, LIST, STOP: values hold
+    no memo references), and without the characters Whoosh's decoder also makes."""
     if type(field_format) is Characters:
         pieces = [_PICKLED_LIST, *[value[_INT_SIZE + 2 : -1] for value in values], b"l."]
         codes = pickle.loads(b"".join(pieces))
         counts = np.fromiter(map(len, codes), np.int64, len(codes))
-        deltas = chain.from_iterable(codes)
-        flat = np.cumsum(np.fromiter(map(itemgetter(0), deltas), np.int64, int(counts.sum())))
+        deltas = map(itemgetter(0), chain.from_iterable(codes))
+        flat = np.cumsum(np.fromiter(deltas, np.int64, int(counts.sum())))
         before = np.concatenate(([0], flat[np.cumsum(counts)[:-1] - 1]))
         return flat - np.repeat(before, counts), counts
     decode = field_format.decoder("positions")
