@@ -20,8 +20,9 @@ For each size it generates a corpus and 200 queries with ../shared/bench/make_co
 - the resident memory of the one worker: after its first answer (the index loaded), after
   the queries, and its peak (VmHWM); bytes per article;
 - requests/s of GET /search (every facet + snippets, distinct requests: pages 1 and 2 of the
-  200 queries) with 8 clients on 1 and on 2 workers, each on a fresh server; the clients run
-  in a process of their own (benchmarks/serving_load.py), whose CPU share is reported.
+  200 queries) with 8 clients on 1 and on 2 workers, each on a fresh server warmed up by every
+  client sending every query once (each worker keeps caches of its own); the clients run in a
+  process of their own (benchmarks/serving_load.py), whose CPU share is reported.
 
 Writes benchmarks/results/run-N.json (the figures, and every time measured) and run-N.md,
 and rewrites results/run.md: the growth table over every size measured, then each size's

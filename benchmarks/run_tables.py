@@ -152,6 +152,11 @@ def serving_lines(report: dict, got: dict[str, float | None]) -> list[str]:
     n = report["articles"]
     after = report["search"]["memory"]["after_queries"]
     load = report["throughput"]
+    warmed = (
+        " after each client sent every query once (so every worker has seen each)"
+        if load["2w"].get("warm_up") == "every client"
+        else " after the clients shared one pass over the queries"
+    )
     lines = [
         f"From `search serve` to its first answer: {got['serve to first answer s']:.2f} s "
         f"(that first request: {got['first request ms']:.0f} ms).",
@@ -167,7 +172,7 @@ def serving_lines(report: dict, got: dict[str, float | None]) -> list[str]:
         f"({n:,} articles; the interpreter and libraries included).",
         "",
         "GET /search, every facet + snippets, 8 clients, distinct requests (pages 1 and 2 of "
-        "each query, so no answer from the cache), a fresh server each:",
+        f"each query, so no answer from the cache), a fresh server each, measured{warmed}:",
         "",
         "| workers | requests/s | load generator CPU (of a core) | VmRSS / VmHWM MiB per worker |",
         "| --- | ---: | ---: | ---: |",

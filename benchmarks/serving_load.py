@@ -7,7 +7,13 @@ request costs the client little), take the next distinct request from a shared l
 reports the CPU time it used itself, so the share of the 2 cores it took from the server is
 in the results beside the requests/s.
 
-    python benchmarks/serving_load.py URL CLIENTS < requests.json
+The warm-up before it is sent whole by every client (`--each`). Each worker keeps its own
+caches (decoded postings, a phrase word's positions); the workers share the clients'
+connections evenly (search/sockets.py), so every worker then has seen every query, as a
+server does after a while, and one that never saw a query does not pay it in the measured
+pass while a single worker, warmed on all of them, does not.
+
+    python benchmarks/serving_load.py URL CLIENTS [--each] < requests.json
 """
 
 from __future__ import annotations
@@ -107,10 +113,11 @@ class Served:
         self.process.wait(60)
 
 
-def load(url: str, requests: list[dict], clients: int) -> dict:
-    """Run the load generator in its own process; its figures."""
+def load(url: str, requests: list[dict], clients: int, each: bool = False) -> dict:
+    """Run the load generator in its own process; its figures. `each`: every client sends
+    every request, instead of each taking the next one left."""
     out = subprocess.run(
-        [sys.executable, __file__, url, str(clients)],
+        [sys.executable, __file__, url, str(clients), *(["--each"] if each else [])],
         input=json.dumps(requests),
         capture_output=True,
         text=True,
@@ -121,14 +128,15 @@ def load(url: str, requests: list[dict], clients: int) -> dict:
 
 def throughput(root: Path, requests: list[dict], warming: list[dict], probe: dict) -> dict:
     """GET /search with 8 clients on 1 and then 2 workers, each on a fresh server (so no
-    answer comes from a cache); `warming` first, with the same clients, not measured."""
+    answer comes from a cache); `warming` first, sent whole by every client, not measured."""
     out = {}
     for workers in (1, 2):
         served = Served(root, workers, probe)
         try:
-            load(served.url, warming, 8)
+            load(served.url, warming, 8, each=True)
             figures = load(served.url, requests, 8)
             figures["memory"] = served.memory()
+            figures["warm_up"] = "every client"
         finally:
             served.stop()
         out[f"{workers}w"] = figures
@@ -138,8 +146,9 @@ def throughput(root: Path, requests: list[dict], warming: list[dict], probe: dic
     return out
 
 
-def _generate(url: str, requests: list[dict], clients: int) -> dict:
-    """The load generator: `clients` threads over one shared list of requests."""
+def _generate(url: str, requests: list[dict], clients: int, each: bool = False) -> dict:
+    """The load generator: `clients` threads over one shared list of requests (with `each`,
+    every thread over the whole list)."""
     parts = urlsplit(url)
     pending = iter(requests)
     lock = threading.Lock()
@@ -147,9 +156,10 @@ def _generate(url: str, requests: list[dict], clients: int) -> dict:
 
     def client() -> None:
         connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=300)
+        mine = iter(requests) if each else pending
         while True:
             with lock:
-                item = next(pending, None)
+                item = next(mine, None)
             if item is None:
                 break
             connection.request("GET", "/search?" + urlencode(item))
@@ -169,10 +179,10 @@ def _generate(url: str, requests: list[dict], clients: int) -> dict:
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
     return {
-        "requests": len(requests),
+        "requests": len(requests) * (clients if each else 1),
         "clients": clients,
         "seconds": wall,
-        "req_per_s": len(requests) / wall,
+        "req_per_s": len(requests) * (clients if each else 1) / wall,
         "failures": len(failures),
         "client_cpu_share": cpu / wall,  # of one core
         "client_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -180,4 +190,5 @@ def _generate(url: str, requests: list[dict], clients: int) -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_generate(sys.argv[1], json.load(sys.stdin), int(sys.argv[2]))))
+    each = "--each" in sys.argv[3:]
+    print(json.dumps(_generate(sys.argv[1], json.load(sys.stdin), int(sys.argv[2]), each)))
