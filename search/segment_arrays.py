@@ -3,14 +3,15 @@ written, so every View that holds it (and every later one, until a merge removes
 these. Deletions are not here: they change with each commit (see search.view_arrays).
 
 - postings of a term: document numbers and weights, decoded on first use and kept within a
-  byte budget (least recently used first out);
+  byte budget (least recently used first out); in the same budget, the positions of a word
+  a phrase asked in many of its documents;
 - field lengths of the text fields, for BM25F;
 - the raw date column, for date ranges and date orders;
 - each facet's values: a value table and (document, value) entries from the field's postings;
 - the ids, for ties and cursors.
 
-All but the postings are also kept on disk beside the segment (search.sidecars): a segment
-with a sidecar maps them from it instead of decoding them again.
+All but the postings and positions are also kept on disk beside the segment
+(search.sidecars): a segment with a sidecar maps them from it instead of decoding them again.
 """
 
 from __future__ import annotations

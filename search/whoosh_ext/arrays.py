@@ -5,9 +5,9 @@ Whoosh hands postings out one at a time (`Matcher.id()`, `weight()`, `next()`), 
 call each. Its own posting format (W3LeafMatcher) keeps them in pickled blocks of up to 128:
 `_goto()` reads a block's header, `_read_data()` unpickles (ids delta-encoded, weights, values)
 and `_next_block()` moves on. Read here a block at a time, straight from the segment's
-buffer. Numeric columns (field lengths,
-dates) are fixed-width big-endian values at `_basepos` of the column file, `_count` of them,
-the column's default for the documents after the last one written.
+buffer; the positions a phrase needs from the blocks' values the same way. Numeric columns
+(field lengths, dates) are fixed-width big-endian values at `_basepos` of the column file,
+`_count` of them, the column's default for the documents after the last one written.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from whoosh.reading import IndexReader, TermNotFound
 from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
+_PICKLED_LIST = b"\x80\x02("  # PROTO 2, MARK: the start of a list of pickles (_positions)
 # A field length as Whoosh decodes its byte (byte 0 is "no length": 1, BM25F's default).
-_PICKLED_LIST = b"\x80\x02("  # PROTO 2, MARK: the start of a list of pickles (see positions)
 LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
 
 
