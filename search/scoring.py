@@ -136,14 +136,15 @@ def _phrase(arrays: ViewArrays, searcher: Searcher, query: wq.Phrase, scored: bo
         btexts = [field.to_bytes(word) for word in words]
     except ValueError:
         return _empty(arrays, scored)
-    holding = [arrays.postings(name, btext)[0] for btext in btexts]
-    order = sorted(range(len(words)), key=lambda i: len(holding[i]))  # the rarest word first
-    candidates = holding[order[0]]
-    for i in order[1:]:
-        candidates = np.intersect1d(candidates, holding[i], assume_unique=True)
+    # The documents holding every word, scored as Whoosh's intersection of the words' term
+    # matchers (inside its span matcher) scores them; then narrowed to where they stand in a row.
+    terms = wq.And([wq.Term(name, word) for word in words])
+    together = _combine(arrays, searcher, terms, scored, np.logical_and)
+    candidates = np.flatnonzero(together.mask)
     # Where the phrase would start, per occurrence of each word: (document << 32 | position
     # - i + len(words)); a phrase stands where every word puts it. Each word's positions
-    # are read only in the documents the words before it left standing.
+    # are read only in the documents the words before it left standing, the rarest first.
+    order = sorted(range(len(words)), key=lambda i: searcher.doc_frequency(name, words[i]))
     starts = None
     for i in order:
         if not len(candidates):
@@ -154,19 +155,16 @@ def _phrase(arrays: ViewArrays, searcher: Searcher, query: wq.Phrase, scored: bo
         found += len(words) - i  # ascending: documents ascending, positions within each
         starts = found if starts is None else _common(starts, found)
         documents = starts >> 32
-        candidates = documents[np.r_[True, documents[1:] != documents[:-1]][: len(documents)]]
+        first = np.ones(len(documents), bool)  # the first of each document's run
+        first[1:] = documents[1:] != documents[:-1]
+        candidates = documents[first]
     mask = np.zeros(arrays.size, bool)
     mask[candidates] = True
-    if not scored:
-        return Match(mask, None)
-    scores = np.zeros(arrays.size)
-    for word in words:
-        part = _term(arrays, searcher, wq.Term(name, word), True).scores
-        assert part is not None
-        scores += part
-    scores[~mask] = 0.0
-    if query.boost != 1.0:
-        scores *= query.boost
+    scores = together.scores
+    if scores is not None:
+        scores[~mask] = 0.0
+        if query.boost != 1.0:
+            scores *= query.boost
     return Match(mask, scores)
 
 
