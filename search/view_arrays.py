@@ -130,30 +130,27 @@ class ViewArrays(segment_arrays.Once):
         return np.concatenate(out) if out else np.zeros(0, np.int64)
 
     def spans(self, field: str, btext: bytes, docnums: list[int]) -> dict[int, list] | None:
-        """docnum -> the character spans of the term in `field` for those of `docnums` that
-        hold it: the block holding each read again for its values (once, however many of
-        them it holds). None when a segment's blocks cannot be located (the caller then
-        walks Whoosh's postings)."""
+        """docnum -> the character spans of the term in `field` for those of `docnums`
+        (ascending) that hold it, each block holding one of them read once. None when a
+        segment's blocks cannot be located (the caller then walks Whoosh's postings)."""
         characters = self.searcher.schema[field].format.decoder("characters")
+        wanted = np.asarray(docnums, np.int64)
         out: dict[int, list] = {}
-        blocks: dict[tuple[int, int], tuple] = {}  # (offset, start) -> the block's values
         for leaf, offset, seg in self.leaves:
-            local = [d - offset for d in docnums if offset <= d < offset + leaf.doc_count_all()]
-            if not local:
+            lo, hi = np.searchsorted(wanted, (offset, offset + leaf.doc_count_all()))
+            if lo == hi:
                 continue
             found = seg.postings(leaf, field, btext)
-            if len(found.docs) and not len(found.block_starts):
+            if not len(found.docs):
+                continue
+            if not len(found.block_starts):
                 return None
-            at = np.searchsorted(found.docs, local).tolist()
-            for docnum, i in zip(local, at, strict=True):
-                if i < len(found.docs) and found.docs[i] == docnum:
-                    block = int(np.searchsorted(found.block_ends, i, side="right"))
-                    first = int(found.block_ends[block - 1]) if block else 0
-                    start = int(found.block_starts[block])
-                    if (offset, start) not in blocks:
-                        blocks[offset, start] = arrays.block_values(leaf, start)
-                    values = blocks[offset, start]
-                    out[docnum + offset] = [(s, e) for _, s, e in characters(values[i - first])]
+            local = wanted[lo:hi] - offset
+            at = np.searchsorted(found.docs, local).clip(0, len(found.docs) - 1)
+            held = local[found.docs[at] == local]
+            values = arrays.values_at(leaf, found, held)
+            for docnum, value in zip(held.tolist(), values, strict=True):
+                out[docnum + offset] = [(s, e) for _, s, e in characters(value)]
         return out
 
     def facet(self, field: str) -> Facet:

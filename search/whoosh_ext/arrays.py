@@ -31,6 +31,7 @@ from whoosh.system import _INT_SIZE
 from whoosh.util.numeric import byte_to_length
 
 _PICKLED_LIST = b"\x80\x02("  # PROTO 2, MARK: the start of a list of pickles (_positions)
+DECODED_AT_ONCE = 128  # postings values decoded in one pickle: a Whoosh block's worth
 # A field length as Whoosh decodes its byte (byte 0 is "no length": 1, BM25F's default).
 LENGTH_OF_BYTE = np.array([1.0] + [float(byte_to_length(b)) for b in range(1, 256)])
 
@@ -191,20 +192,34 @@ def block_values(leaf: IndexReader, start: int) -> tuple:
     return _block(leaf._terms._postfile._buf, start)[2][2]
 
 
+def values_at(leaf: IndexReader, found: Postings, docs: np.ndarray) -> list[bytes]:
+    """The encoded values (positions, characters) of a term's postings in the segment's
+    documents `docs` (ascending, each one holding the term; `found` its postings), each
+    block holding one of them read once."""
+    if not len(docs):
+        return []
+    at = np.searchsorted(found.docs, docs)
+    blocks = np.searchsorted(found.block_ends, at, side="right")
+    index = at - np.concatenate(([0], found.block_ends))[blocks]
+    edges = np.flatnonzero(np.diff(blocks)) + 1
+    values: list[bytes] = []
+    for first, last in zip(np.r_[0, edges].tolist(), np.r_[edges, len(docs)].tolist(), strict=True):
+        block = block_values(leaf, int(found.block_starts[blocks[first]]))
+        values += [block[i] for i in index[first:last].tolist()]
+    return values
+
+
 def positions(
     leaf: IndexReader, found: Postings, docs: np.ndarray, field_format
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where a term stands in each of the segment's documents `docs` (ascending, each one
     holding the term; `found` its postings): every position, document after document, and
-    how many each document has. Each block holding one of them is read once."""
-    at = np.searchsorted(found.docs, docs)
-    blocks = np.searchsorted(found.block_ends, at, side="right")
-    index = at - np.concatenate(([0], found.block_ends))[blocks]
-    edges = np.flatnonzero(np.diff(blocks)) + 1
+    how many each document has. Decoded a posting block's worth at a time, so a term read
+    in all its documents never holds all their decoded tuples at once."""
+    values = values_at(leaf, found, docs)
     flats, counts = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
-    for first, last in zip(np.r_[0, edges].tolist(), np.r_[edges, len(docs)].tolist(), strict=True):
-        block = block_values(leaf, int(found.block_starts[blocks[first]]))
-        flat, count = _positions([block[i] for i in index[first:last].tolist()], field_format)
+    for start in range(0, len(values), DECODED_AT_ONCE):
+        flat, count = _positions(values[start : start + DECODED_AT_ONCE], field_format)
         flats.append(flat)
         counts.append(count)
     return np.concatenate(flats), np.concatenate(counts)
