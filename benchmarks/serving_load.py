@@ -178,11 +178,12 @@ def _generate(url: str, requests: list[dict], clients: int, each: bool = False) 
         thread.join()
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    sent = len(requests) * (clients if each else 1)
     return {
-        "requests": len(requests) * (clients if each else 1),
+        "requests": sent,
         "clients": clients,
         "seconds": wall,
-        "req_per_s": len(requests) * (clients if each else 1) / wall,
+        "req_per_s": sent / wall,
         "failures": len(failures),
         "client_cpu_share": cpu / wall,  # of one core
         "client_peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
