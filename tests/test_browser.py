@@ -137,6 +137,7 @@ def page(probed, browser):
     WebDriverWait(browser, WAIT).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, "input#q"), "no input#q on the page at /"
     )
+    wait_rendered(browser)  # its first render done, so that a test's typing starts from rest
     return browser
 
 
@@ -183,10 +184,13 @@ def wait_rendered(driver, q: str | None = None, state: str = "ready") -> float:
     URL); returns lastRenderMs."""
 
     def rendered(d):
-        ms, current = d.execute_script("return [window.lastRenderMs, document.body.dataset.state];")
+        # one script: read apart, a render of the old query could pass with the new URL
+        ms, current, search = d.execute_script(
+            "return [window.lastRenderMs, document.body.dataset.state, location.search];"
+        )
         if not isinstance(ms, int | float) or current != state:
             return False
-        if q is not None and params(d).get("q", [""])[0] != q:
+        if q is not None and parse_qs(search.lstrip("?")).get("q", [""])[0] != q:
             return False
         return ms
 

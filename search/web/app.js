@@ -89,6 +89,7 @@ function setHTML(node, html) {
 
 async function show(state) {
   const mine = ++generation;
+  window.lastRenderMs = undefined; // set again when this state is drawn, so it never names an older one
   $("#q").value !== state.q && ($("#q").value = state.q);
   $("#sort").value = state.sort;
   $("#one-per-story").checked = state.collapse;
