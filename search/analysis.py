@@ -12,12 +12,15 @@ Nothing here touches the network (the ISRI stemmer needs no nltk data).
 
 from __future__ import annotations
 
+import pickle
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from whoosh.analysis import Analyzer, Filter, Token, Tokenizer
 from whoosh.fields import TEXT
+from whoosh.formats import Characters
 from whoosh.lang.snowball.english import EnglishStemmer
+from whoosh.system import pack_uint
 
 from search import arabic, gazetteer
 
@@ -63,14 +66,7 @@ class ArticleTokenizer(Tokenizer):
             )
             yield token
             return
-        with_entities = self.entities and mode != "query"
-        # Text from tagging.Tagged.text carries the mentions the tagger settled on.
-        found = None
-        if with_entities:
-            found = getattr(value, "mentions", None) or gazetteer.find(value)
-        spans = found.spans if found else gazetteer.word_spans(value)
-        keys = found.keys if found else None  # folded by the tagger already
-        at_word = _entity_tokens(found) if found else {}
+        spans, keys, at_word = self.words(value, self.entities and mode != "query")
         for index, (start, end) in enumerate(spans):
             token.text = value[start:end]
             token.folded = keys[index] if keys is not None else None
@@ -92,6 +88,20 @@ class ArticleTokenizer(Tokenizer):
                 if chars:
                     token.startchar, token.endchar = start_char + span_start, start_char + span_end
                 yield token
+
+    @staticmethod
+    def words(
+        value: str, with_entities: bool
+    ) -> tuple[Sequence[tuple[int, int]], Sequence[str] | None, dict]:
+        """The word spans of `value`, their folded texts when the tagger made them (else None),
+        and the entity tokens at each word index."""
+        # Text from tagging.Tagged.text carries the mentions the tagger settled on.
+        found = None
+        if with_entities:
+            found = getattr(value, "mentions", None) or gazetteer.find(value)
+        if not found:
+            return gazetteer.word_spans(value), None, {}
+        return found.spans, found.keys, _entity_tokens(found)
 
 
 def _entity_tokens(found: gazetteer.Mentions) -> dict[int, list[tuple[str, int, int]]]:
@@ -218,6 +228,41 @@ class ArticleAnalyzer(Analyzer):
                 words.add(token.text)
             yield token
 
+    def postings(self, value: str, words: set[str], field_boost: float) -> list[tuple]:
+        """(word, count, weight, value) for each token text of `value` in first-seen order,
+        byte for byte what Whoosh's Characters.word_values and FieldType.index make of this
+        analyzer's tokens, and the unstemmed texts added to `words`; without a Token and two
+        generators per word, which were most of the time of indexing a body."""
+        spans, keys, at_word = self.tokenizer.words(value, self.tokenizer.entities)
+        cache, stem, fold = self.stemmer._cache, self.stemmer.stem, gazetteer.fold
+        # text -> [last position, last end, (position, start, length) deltas as Whoosh codes them]
+        seen: dict[str, list] = {}
+        for index, (start, end) in enumerate(spans):
+            text = keys[index] if keys is not None else None
+            if text is None:
+                text = fold(value[start:end])
+            words.add(text)
+            occurrences = [(cache.get(text) or stem(text), start, end)]
+            for entity, span_start, span_end in at_word.get(index, ()):
+                words.add(entity)
+                occurrences.append((entity, span_start, span_end))
+            for token, first, last in occurrences:
+                entry = seen.get(token)
+                if entry is None:
+                    seen[token] = [index, last, [(index, first, last - first)]]
+                else:
+                    entry[2].append((index - entry[0], first - entry[1], last - first))
+                    entry[0], entry[1] = index, last
+        return [
+            (
+                text.encode("utf-8"),
+                len(deltas),
+                len(deltas) * field_boost,
+                pack_uint(len(deltas)) + pickle.dumps(deltas, 2),
+            )
+            for text, (_, _, deltas) in seen.items()
+        ]
+
 
 class ArticleText(TEXT):
     """A TEXT field whose spelling words (the unstemmed `spell_` lexicon) come from the
@@ -235,6 +280,13 @@ class ArticleText(TEXT):
     def index(self, value, **kwargs):
         words: set[str] = set()
         self._last = (value, words)
+        if (
+            not kwargs
+            and isinstance(value, str)
+            and type(self.format) is Characters
+            and isinstance(self.analyzer, ArticleAnalyzer)
+        ):
+            return iter(self.analyzer.postings(value, words, self.format.field_boost))
         return super().index(value, words=words, **kwargs)
 
     def spellable_words(self, value):

@@ -95,3 +95,37 @@ def test_a_crafted_word_is_left_as_written_and_arabic_still_stems():
     assert stemmer.stem(crafted) == crafted
     assert stemmer.stem("fighters") == "fighter"
     assert stemmer.stem("والمقاتلين") != "والمقاتلين"
+
+
+def test_indexing_a_text_field_gives_whooshs_postings_byte_for_byte(fakes_csv):
+    """ArticleText.index skips Whoosh's Token path (ArticleAnalyzer.postings); what it gives
+    must be what Characters.word_values gives through the analyzer: the words, counts,
+    weights (the title's boost too), encoded positions and characters, and spelling words;
+    for tagged text (mentions settled by the tagger) and plain text, English and Arabic."""
+    from whoosh.fields import TEXT
+
+    from search import files
+    from search.articles import Article
+    from search.schema import ArticleSchema, to_document
+    from search.tagging import tag
+    from tests.live import ROOT
+    from tests.test_arabic import ARTICLES
+
+    schema = ArticleSchema()
+    _, items = files.read_paths([fakes_csv, *sorted((ROOT / "seeds").glob("*"))])
+    articles = [item.article for item in items if item.article]
+    assert len(articles) > 800
+    articles += [Article(id=a["id"], title=a["title"], body=a["body"]) for a in ARTICLES]
+    compared = 0
+    for article in articles:
+        document = to_document(tag(article))
+        for name in ("title", "body"):
+            field = schema[name]
+            for value in (document[name], str(document[name])):  # tagged, then plain
+                ours = list(field.index(value))
+                our_words = field._last[1]
+                whoosh_words: set[str] = set()
+                assert ours == list(TEXT.index(field, value, words=whoosh_words)), article.id
+                assert our_words == whoosh_words, article.id
+                compared += len(ours)
+    assert compared > 100_000
