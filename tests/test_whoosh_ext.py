@@ -440,3 +440,53 @@ def test_a_compound_segment_is_read_in_place(index):
             assert not isinstance(theirs._terms._postfile.file, buffers.MemoryFile)
             expected = list(theirs.postings("body", text).items_as("characters"))
         assert list(leaf.postings("body", text).items_as("characters")) == expected
+
+
+# ---------------------------------------------------------------- chunked posting pool
+
+
+def pooled_postings(tmp_path, fakes_csv, pool: str) -> tuple[int, dict]:
+    """Index 300 FA-KES articles in one writer whose pool spills every megabyte (Whoosh's
+    PostingPool or pool.ChunkedPool); the runs spilled and every field's terms with their
+    postings' documents and values."""
+    from whoosh import index as whoosh_index
+    from whoosh.writing import SegmentWriter
+
+    from search import files
+    from search.analysis import fresh_spelling
+    from search.schema import ArticleSchema
+    from search.whoosh_ext.pool import chunked
+
+    folder = tmp_path / pool
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), ArticleSchema())
+    writer = SegmentWriter(ix, limitmb=1)
+    if pool == "chunked":
+        chunked(writer)
+    fresh_spelling(writer.schema)
+    articles = (item.article for item in files.read_paths([fakes_csv])[1] if item.article)
+    for number, article in zip(range(300), articles, strict=False):
+        writer.add_document(**{**to_document(tag(article)), "indexed_at": number})
+    runs = len(writer.pool.runs)
+    writer.commit()
+    postings = {}
+    with ix.reader() as reader:
+        for field, text in reader.all_terms():
+            matcher, found = reader.postings(field, text), []
+            while matcher.is_active():
+                found.append((matcher.id(), matcher.weight(), matcher.value()))
+                matcher.next()
+            postings[field, text] = found
+    return runs, postings
+
+
+def test_a_chunked_pool_gives_the_postings_whooshs_pool_gives(tmp_path, fakes_csv, monkeypatch):
+    from search.whoosh_ext import pool
+
+    monkeypatch.setattr(pool, "RUN_CHUNK", 1000)  # several chunks a run
+    runs, ours = pooled_postings(tmp_path, fakes_csv, "chunked")
+    whooshs_runs, whooshs = pooled_postings(tmp_path, fakes_csv, "whoosh")
+    assert runs == whooshs_runs > 3
+    assert len(ours) > 10_000
+    assert list(ours) == list(whooshs)
+    assert ours == whooshs
