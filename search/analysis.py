@@ -12,6 +12,7 @@ Nothing here touches the network (the ISRI stemmer needs no nltk data).
 
 from __future__ import annotations
 
+import itertools
 import pickle
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -229,30 +230,22 @@ class ArticleAnalyzer(Analyzer):
             yield token
 
     def postings(self, value: str, words: set[str], field_boost: float) -> list[tuple]:
-        """(word, count, weight, value) for each token text of `value` in first-seen order,
-        byte for byte what Whoosh's Characters.word_values and FieldType.index make of this
-        analyzer's tokens, and the unstemmed texts added to `words`; without a Token and two
-        generators per word, which were most of the time of indexing a body."""
+        """(word, count, weight, value) for each token text of `value`, what Whoosh's
+        Characters.word_values and FieldType.index make of this analyzer's tokens, byte for
+        byte (in another order: entity tokens last), and the unstemmed texts added to
+        `words`; without a Token and two generators per word, which were most of the time
+        of indexing a body."""
         spans, keys, at_word = self.tokenizer.words(value, self.tokenizer.entities)
-        cache, stem, fold = self.stemmer._cache, self.stemmer.stem, gazetteer.fold
-        # text -> [last position, last end, (position, start, length) deltas as Whoosh codes them]
+        if keys is None:
+            keys = [gazetteer.fold(value[start:end]) for start, end in spans]
+        words.update(keys)
+        cache, stem = self.stemmer._cache, self.stemmer.stem
+        stems = [cache.get(key) or stem(key) for key in keys]
+        entities = [(i, token, (s, e)) for i in sorted(at_word) for token, s, e in at_word[i]]
+        words.update(token for _, token, _ in entities)
         seen: dict[str, list] = {}
-        for index, (start, end) in enumerate(spans):
-            text = keys[index] if keys is not None else None
-            if text is None:
-                text = fold(value[start:end])
-            words.add(text)
-            occurrences = [(cache.get(text) or stem(text), start, end)]
-            for entity, span_start, span_end in at_word.get(index, ()):
-                words.add(entity)
-                occurrences.append((entity, span_start, span_end))
-            for token, first, last in occurrences:
-                entry = seen.get(token)
-                if entry is None:
-                    seen[token] = [index, last, [(index, first, last - first)]]
-                else:
-                    entry[2].append((index - entry[0], first - entry[1], last - first))
-                    entry[0], entry[1] = index, last
+        _code(seen, zip(itertools.count(), stems, spans))
+        _code(seen, entities)
         return [
             (
                 text.encode("utf-8"),
@@ -262,6 +255,18 @@ class ArticleAnalyzer(Analyzer):
             )
             for text, (_, _, deltas) in seen.items()
         ]
+
+
+def _code(seen: dict[str, list], occurrences) -> None:
+    """Add each (word index, token, (start, end)), in order, to `seen`: token -> [last
+    index, last end, its (index, start, length) deltas as Characters.encode codes them]."""
+    for index, token, (start, end) in occurrences:
+        entry = seen.get(token)
+        if entry is None:
+            seen[token] = [index, end, [(index, start, end - start)]]
+        else:
+            entry[2].append((index - entry[0], start - entry[1], end - start))
+            entry[0], entry[1] = index, end
 
 
 class ArticleText(TEXT):
