@@ -39,7 +39,8 @@ def words(text: str) -> list[str]:
 def shingles(text: str) -> np.ndarray:
     """The distinct SHINGLE-word shingles of a text as sorted uint64 hashes (empty when the
     text has fewer than SHINGLE words)."""
-    hashed = np.fromiter((zlib.crc32(w.encode()) for w in words(text)), dtype=np.uint64)
+    found = words(text)
+    hashed = np.fromiter(map(zlib.crc32, map(str.encode, found)), np.uint64, count=len(found))
     count = len(hashed) - SHINGLE + 1
     if count <= 0:
         return np.empty(0, dtype=np.uint64)
