@@ -12,7 +12,7 @@ patches were not checked against.
   memory and the time to open a searcher)
 - union: the best score of an OR of three or more parts (patch: top-N dropped true hits)
 - commit: a writer whose commit syncs the new table of contents before removing the old
-- pool: a writer's posting pool that spills to disk a chunk at a time, not a posting at a time
+- postings: a writer's postings pooled, spilled and written out with fewer Python calls
 - segments: a fresh build's segments written apart and committed in one table of contents
 - arrays: postings and numeric columns of a segment read whole into numpy arrays
 - toc: the table of contents of a generation folder

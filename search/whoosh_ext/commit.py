@@ -30,7 +30,7 @@ from pathlib import Path
 from whoosh.index import TOC, clean_files
 from whoosh.writing import SegmentWriter
 
-from search.whoosh_ext.pool import chunked
+from search.whoosh_ext.postings import faster
 
 
 def fsync_path(path: Path | str) -> None:
@@ -109,12 +109,12 @@ def commit_toc(writer: SegmentWriter, segments: list) -> None:
 
 class DurableWriter(SegmentWriter):
     """A SegmentWriter whose commit is on the disk when commit() returns, in an order that a
-    power cut at any moment leaves a readable index (commit_toc). Its posting pool spills
-    to disk in chunks (pool.ChunkedPool)."""
+    power cut at any moment leaves a readable index (commit_toc). Its postings are pooled
+    and written out faster (postings.faster)."""
 
     def __init__(self, ix, **kwargs) -> None:
         super().__init__(ix, **kwargs)
-        chunked(self)
+        faster(self)
 
     def _commit_toc(self, segments):
         commit_toc(self, segments)

@@ -14,12 +14,12 @@ from whoosh.reading import IndexReader
 from whoosh.writing import SegmentWriter
 
 from search.whoosh_ext.commit import commit_toc
-from search.whoosh_ext.pool import chunked
+from search.whoosh_ext.postings import faster
 
 
 def unlocked_writer(ix: Index, **kwargs) -> SegmentWriter:
     """A writer that does not take Whoosh's lock: for a worker of a parent holding it."""
-    return chunked(SegmentWriter(ix, _lk=False, **kwargs))
+    return faster(SegmentWriter(ix, _lk=False, **kwargs))
 
 
 def finish_segment(writer: SegmentWriter):
