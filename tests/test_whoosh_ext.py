@@ -445,10 +445,12 @@ def test_a_compound_segment_is_read_in_place(index):
 # ---------------------------------------------------------------- postings written faster
 
 
-def written_segment(tmp_path, fakes_csv, how: str) -> tuple[int, dict[str, bytes]]:
+def written_segment(
+    tmp_path, fakes_csv, how: str, compound: bool = False
+) -> tuple[int, dict[str, bytes]]:
     """Index 300 FA-KES articles in one writer whose pool spills every megabyte, as Whoosh
     writes them or with postings.faster; the runs spilled and the bytes of each file of the
-    segment (not compound, so that its files are compared one by one)."""
+    segment (by default not compound, so that its files are compared one by one)."""
     from whoosh import index as whoosh_index
     from whoosh.writing import SegmentWriter
 
@@ -460,7 +462,7 @@ def written_segment(tmp_path, fakes_csv, how: str) -> tuple[int, dict[str, bytes
     folder = tmp_path / how
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), ArticleSchema())
-    writer = SegmentWriter(ix, limitmb=1, compound=False)
+    writer = SegmentWriter(ix, limitmb=1, compound=compound)
     if how == "faster":
         faster(writer)
     fresh_spelling(writer.schema)
@@ -474,13 +476,55 @@ def written_segment(tmp_path, fakes_csv, how: str) -> tuple[int, dict[str, bytes
     return runs, segment
 
 
+def postings_of(reader) -> dict:
+    """Every term's postings as Whoosh reads them: (document, weight, value)."""
+    out = {}
+    for field, text in reader.all_terms():
+        matcher, found = reader.postings(field, text), []
+        while matcher.is_active():
+            found.append((matcher.id(), matcher.weight(), matcher.value()))
+            matcher.next()
+        out[field, text] = found
+    return out
+
+
+def arrays_of(reader) -> dict:
+    """Every body term's postings and positions as whoosh_ext.arrays reads them."""
+    out = {}
+    body = reader.schema["body"].format
+    for text in reader.lexicon("body"):
+        found = arrays.postings(reader, "body", text)
+        flat, counts = arrays.positions(reader, found, found.docs, body)
+        out[text] = (found.docs.tolist(), found.weights.tolist(), flat.tolist(), counts.tolist())
+    return out
+
+
 def test_postings_written_faster_are_the_bytes_whoosh_writes(tmp_path, fakes_csv, monkeypatch):
+    """With every block compressed (SMALL_BLOCK 0), the segment is Whoosh's, byte for byte."""
     from search.whoosh_ext import postings
 
     monkeypatch.setattr(postings, "RUN_CHUNK", 1000)  # several chunks a run
+    monkeypatch.setattr(postings, "SMALL_BLOCK", 0)
     runs, ours = written_segment(tmp_path, fakes_csv, "faster")
     whooshs_runs, whooshs = written_segment(tmp_path, fakes_csv, "whoosh")
     assert runs == whooshs_runs > 3
     assert {"pst", "trm", "_stored.col"} <= set(ours)
     assert len(ours["pst"]) > 500_000
     assert ours == whooshs
+
+
+def test_small_blocks_are_left_uncompressed_and_read_the_same(tmp_path, fakes_csv):
+    """Small blocks uncompressed: every posting reads back the same through Whoosh and
+    through whoosh_ext.arrays, in fewer bytes."""
+    from whoosh import index as whoosh_index
+
+    # compound, as the service writes segments: arrays locates blocks in its buffer
+    _, ours = written_segment(tmp_path, fakes_csv, "faster", compound=True)
+    _, whooshs = written_segment(tmp_path, fakes_csv, "whoosh", compound=True)
+    assert len(ours["seg"]) < len(whooshs["seg"])
+    read = {}
+    for how in ("faster", "whoosh"):
+        with whoosh_index.open_dir(str(tmp_path / how)).reader() as reader:
+            read[how] = postings_of(reader), arrays_of(reader)
+    assert len(read["faster"][1]) > 4_000
+    assert read["faster"] == read["whoosh"]
