@@ -96,8 +96,8 @@ def table(n: int, sample: int, per_stage: dict, pairs: list[dict]) -> str:
         lines.append(f"| {stage} | {ms:.2f} | {100 * ms / total:.0f}% |")
     lines += [f"| all | {total:.2f} | |", "", "## Builds, each in a fresh process", ""]
     lines += [
-        f"Ours then plain Whoosh, {len(pairs)} times: this machine's speed drifts by a fifth "
-        "within minutes, so each pair is compared and the median ratio is the figure.",
+        f"Ours then plain Whoosh, {len(pairs)} times: this machine's speed drifts within minutes, "
+        "so each pair is compared and the median ratio is the figure.",
         "",
         "| pair | build | docs/s (wall) | parent CPU ms/article | workers CPU ms/article "
         "| parent peak MiB |",
