@@ -1,5 +1,5 @@
-"""A writer's postings, pooled and written out faster (`faster(writer)`), byte for byte as
-Whoosh writes them.
+"""A writer's postings, pooled and written out faster (`faster(writer)`): the segment Whoosh
+writes, byte for byte but for its small blocks, left uncompressed.
 
 What Whoosh does.
 - A SegmentWriter gathers its postings in a PostingPool, with two type assertions and a size
@@ -9,7 +9,6 @@ What Whoosh does.
 - At the segment's finish, `FieldWriter.add_postings` passes each posting through two method
   calls and four type checks (W3FieldWriter.add, W3PostingsWriter.add_posting) into the
   block it fills.
-
 - Each block of postings is pickled and compressed with zlib, however small. Whoosh means
   to leave a pickle under 20 bytes uncompressed, but the next line sets the compression
   again (`_write_block`).
