@@ -28,7 +28,7 @@ from search.openapi import spec
 from tests.live import Server
 
 KEY = "fuzz-key"
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "45"))
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 schema = schemathesis.openapi.from_dict(spec())

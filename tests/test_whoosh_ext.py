@@ -448,7 +448,7 @@ def test_a_compound_segment_is_read_in_place(index):
 def written_segment(
     tmp_path, fakes_csv, how: str, compound: bool = False
 ) -> tuple[int, dict[str, bytes]]:
-    """Index 300 FA-KES articles in one writer whose pool spills every megabyte, as Whoosh
+    """Index 200 FA-KES articles in one writer whose pool spills every megabyte, as Whoosh
     writes them or with postings.faster; the runs spilled and the bytes of each file of the
     segment (by default not compound, so that its files are compared one by one)."""
     from whoosh import index as whoosh_index
@@ -467,7 +467,7 @@ def written_segment(
         faster(writer)
     fresh_spelling(writer.schema)
     articles = (item.article for item in files.read_paths([fakes_csv])[1] if item.article)
-    for number, article in zip(range(300), articles, strict=False):
+    for number, article in zip(range(200), articles, strict=False):
         writer.add_document(**{**to_document(tag(article)), "indexed_at": number})
     runs = len(writer.pool.runs)
     writer.commit(merge=False)
