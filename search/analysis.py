@@ -24,6 +24,7 @@ from whoosh.lang.snowball.english import EnglishStemmer
 from whoosh.system import pack_uint
 
 from search import arabic, gazetteer
+from search.words import folded_words
 
 ENTITY_KINDS = ("faction", "place", "country", "operation")
 # Longer "words" are left as written: no English word is this long, and Whoosh's Snowball
@@ -237,7 +238,7 @@ class ArticleAnalyzer(Analyzer):
         of indexing a body."""
         spans, keys, at_word = self.tokenizer.words(value, self.tokenizer.entities)
         if keys is None:
-            keys = [gazetteer.fold(value[start:end]) for start, end in spans]
+            keys = folded_words(value, spans)
         words.update(keys)
         cache, stem = self.stemmer._cache, self.stemmer.stem
         stems = [cache.get(key) or stem(key) for key in keys]

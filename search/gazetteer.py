@@ -10,7 +10,7 @@ from functools import cache, cached_property, lru_cache
 from importlib import resources
 
 from search.matcher import Matcher, Mention
-from search.words import fold, slugify, word_spans
+from search.words import fold, folded_words, slugify, word_spans
 
 KINDS = (
     "faction",
@@ -224,8 +224,7 @@ def _matches(text: str, kinds, relaxed: bool = False):
     """The text's word spans, their folded forms, and each kind's mentions in it."""
     gaz = load()
     spans = word_spans(text)
-    # fold()'s ASCII case inline: no Python call for most words of an English text
-    keys = [w.casefold() if (w := text[s:e]).isascii() else fold(w) for s, e in spans]
+    keys = folded_words(text, spans)
     return spans, keys, gaz.matcher.find_kinds(text, spans, keys, relaxed, kinds)
 
 

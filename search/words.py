@@ -37,6 +37,12 @@ def fold(word: str) -> str:
     return unicodedata.normalize("NFD", word).translate(_MARKS).casefold()
 
 
+def folded_words(text: str, spans) -> list[str]:
+    """fold() of each word of `text` at `spans`, with fold()'s ASCII case inline: no Python
+    call for most words of an English text (tagging and indexing fold every word)."""
+    return [w.casefold() if (w := text[s:e]).isascii() else fold(w) for s, e in spans]
+
+
 def slugify(name: str) -> str:
     return _SLUG.sub("-", fold(name)).strip("-")
 
