@@ -6,6 +6,10 @@ import difflib
 from functools import cache
 from typing import Any
 
+import numpy as np
+from whoosh.automata.lev import levenshtein_automaton
+from whoosh.codec.base import Automata
+
 from search import arabic, gazetteer
 from search.compiler import stems, term_text
 from search.querylang import And, Node, Or, Word, parse
@@ -23,6 +27,30 @@ def _alias_words() -> dict[str, str]:
             if alias.exact is None:
                 out.setdefault(" ".join(alias.keys), alias.entity.name)
     return out
+
+
+@cache
+def _alias_letters() -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The folded aliases, their lengths, and how often each letter class (code point mod 64)
+    occurs in each: one row per alias."""
+    aliases = list(_alias_words())
+    counts = np.zeros((len(aliases), 64), np.uint8)
+    for row, alias in enumerate(aliases):
+        np.add.at(counts[row], [ord(c) & 63 for c in alias], 1)
+    return aliases, np.array([len(a) for a in aliases], np.float64), counts
+
+
+def _close_alias(word: str, cutoff: float = 0.8) -> str | None:
+    """difflib.get_close_matches(word, aliases, n=1, cutoff), the same answer in a tenth of
+    the time: letter counts by class bound difflib's quick_ratio from above, so the aliases
+    they rule out would fail it, and difflib sees only the rest, in the same order."""
+    aliases, lengths, counts = _alias_letters()
+    wanted = np.zeros(64, np.uint8)
+    np.add.at(wanted, [ord(c) & 63 for c in word], 1)
+    bound = 2.0 * np.minimum(counts, wanted).sum(axis=1) / (lengths + len(word))
+    kept = [aliases[i] for i in np.flatnonzero(bound >= cutoff)]
+    close = difflib.get_close_matches(word, kept, n=1, cutoff=cutoff)
+    return _alias_words()[close[0]] if close else None
 
 
 def _words(node: Node) -> list[Word]:
@@ -45,8 +73,7 @@ def suggestion(view: View, request: SearchRequest) -> dict | None:
         if known or len(word.text) < 3 or not written:  # escaped words are left alone
             continue
         folded = gazetteer.fold(word.text)
-        close = difflib.get_close_matches(folded, _alias_words(), n=1, cutoff=0.8)
-        better: str | None = _alias_words()[close[0]] if close else _closest_word(reader, folded)
+        better = _close_alias(folded) or _closest_word(reader, folded)
         if better is None:
             continue
         text = text[: word.start] + better + text[word.start + len(word.text) :]
@@ -64,11 +91,14 @@ def suggestion(view: View, request: SearchRequest) -> dict | None:
 
 def _closest_word(reader, word: str) -> str | None:
     """The index word within two edits of `word`, most frequent first, as Whoosh's
-    corrector ranks them. Asked of each segment: Whoosh's multi-segment reader has no
-    automaton and measures the distance to every word of the lexicon."""
+    corrector ranks them. Asked of each segment (Whoosh's multi-segment reader has no
+    automaton and measures the distance to every word of the lexicon) with one automaton:
+    SegmentReader.terms_within would build it again for each."""
     found = set()
+    dfa = levenshtein_automaton(word, 2).to_dfa()
+    spelling = reader.schema["body"].spelling_fieldname("body")
     for leaf, _ in reader.leaf_readers():
-        found.update(leaf.terms_within("body", word, 2))
+        found.update(Automata.find_matches(dfa, leaf.cursor(spelling)))
     found = {w for w in found if ":" not in w and w != word}
     if not found:
         return None

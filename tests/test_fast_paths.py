@@ -3,6 +3,7 @@ over several segments, answers from the cache."""
 
 from __future__ import annotations
 
+import difflib
 import random
 
 import pytest
@@ -14,7 +15,7 @@ from search.query import positive_terms, search
 from search.request import parse_request
 from search.schema import Change, to_document
 from search.service import Service
-from search.suggest import _closest_word
+from search.suggest import _alias_words, _close_alias, _closest_word
 from search.tagging import tag
 from search.view import build, docnums, match
 from tests.live import InProcess
@@ -55,6 +56,19 @@ def test_corrections_over_several_segments(index):
     assert _closest_word(reader, "goverment") == "government"  # from the first
     answer = search(view, parse_request({"q": ["goverment"]}))
     assert answer["suggestion"]["q"] == "government"
+
+
+def test_the_closest_alias_is_difflibs_over_every_alias():
+    rng = random.Random(7)
+    aliases = list(_alias_words())
+    words = ["mosol", "aleppoo", "hezbolah", "al nusra frnt", "x", "zzzz", "حلبب", "dair ez zor"]
+    for alias in rng.sample(aliases, 300):  # one letter changed, dropped or doubled
+        i = rng.randrange(len(alias))
+        words.append(alias[:i] + rng.choice(["", "e", alias[i] * 2]) + alias[i + 1 :])
+    for word in words:
+        close = difflib.get_close_matches(word, aliases, n=1, cutoff=0.8)
+        assert _close_alias(word) == (_alias_words()[close[0]] if close else None), word
+    assert _close_alias("mosol") == "Mosul"
 
 
 def test_repeated_search_comes_from_the_cache_until_the_index_changes(index, monkeypatch):
