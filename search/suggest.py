@@ -34,10 +34,12 @@ def _alias_letters() -> tuple[list[str], np.ndarray, np.ndarray]:
     """The folded aliases, their lengths, and how often each letter class (code point mod 64)
     occurs in each: one row per alias."""
     aliases = list(_alias_words())
+    lengths = np.array([len(a) for a in aliases])
+    rows = np.repeat(np.arange(len(aliases)), lengths)
+    letters = np.array([ord(c) & 63 for c in "".join(aliases)], np.intp)
     counts = np.zeros((len(aliases), 64), np.uint8)
-    for row, alias in enumerate(aliases):
-        np.add.at(counts[row], [ord(c) & 63 for c in alias], 1)
-    return aliases, np.array([len(a) for a in aliases], np.float64), counts
+    np.add.at(counts, (rows, letters), 1)
+    return aliases, lengths.astype(np.float64), counts
 
 
 def _close_alias(word: str, cutoff: float = 0.8) -> str | None:
