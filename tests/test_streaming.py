@@ -117,15 +117,15 @@ def test_the_cli_prints_the_same_export(fakes, fakes_index):
 
 
 @pytest.fixture(scope="module")
-def corpus_10k(tmp_path_factory) -> Path:
-    """10,000 generated articles (bodies cut to 600 characters: the export's memory is
+def corpus_5k(tmp_path_factory) -> Path:
+    """5,000 generated articles (bodies cut to 600 characters: the export's memory is
     what is measured, not the tagger's time) indexed by the CLI."""
     if not MAKE_CORPUS.exists():
         pytest.skip(f"{MAKE_CORPUS} is not here")
-    folder = tmp_path_factory.mktemp("c10k")
+    folder = tmp_path_factory.mktemp("c5k")
     raw = folder / "raw.jsonl"
     subprocess.run(
-        [sys.executable, MAKE_CORPUS, "--n", "10000", "--seed", "1", "--out", raw], check=True
+        [sys.executable, MAKE_CORPUS, "--n", "5000", "--seed", "1", "--out", raw], check=True
     )
     short = folder / "articles.jsonl"
     with raw.open(encoding="utf-8") as source, short.open("w", encoding="utf-8") as out:
@@ -159,10 +159,10 @@ def _export_peak(root: Path, q: str) -> tuple[int, int, int]:
         view.close()
 
 
-def test_memory_stays_flat_from_fakes_to_10k(fakes_index, corpus_10k):
+def test_memory_stays_flat_from_fakes_to_5k(fakes_index, corpus_5k):
     small = _export_peak(fakes_index, "")
-    large = _export_peak(corpus_10k, "")
-    assert large[0] == 10_000 and small[0] > 700
+    large = _export_peak(corpus_5k, "")
+    assert large[0] == 5_000 and small[0] > 700
     # The documents pass through a batch at a time: what stays is the matches' document
     # numbers (a few hundred bytes a match at most), never their text.
     growth = (large[2] - small[2]) / (large[0] - small[0])
