@@ -79,14 +79,14 @@ def whoosh_answer(
         return out
     filtered = {name for name, _ in request.filters}
     facets = {}
+    everything = [d for _, d in scored]  # what docs_for_query(query) gives, in some order
     for name in request.facets:
-        skip = build(view, request, skip=name)[0] if name in filtered else query
-        matching = read(list(searcher.docs_for_query(skip)))
+        skip = build(view, request, skip=name)[0] if name in filtered else None
+        matching = read(list(searcher.docs_for_query(skip)) if skip else everything)
         facets[name] = Counter(v for f in matching for v in f["facets"][name])
-    undated = (
-        build(view, request, skip="date")[0] if request.date_from or request.date_to else query
-    )
-    dates = [f["date"] for f in read(list(searcher.docs_for_query(undated))) if f["date"]]
+    undated = build(view, request, skip="date")[0] if request.date_from or request.date_to else None
+    dated = read(list(searcher.docs_for_query(undated)) if undated else everything)
+    dates = [f["date"] for f in dated if f["date"]]
     return out | {
         "facets": facets,
         "months": Counter(d[:7] for d in dates),
