@@ -16,6 +16,10 @@ from search.querylang import And, Node, Or, Word, parse
 from search.request import SearchRequest
 from search.view import View, build, match
 
+MAX_CORRECTED = 3  # words of a query corrected: past that, "did you mean" guesses at random
+MAX_LETTERS = 24  # no longer word is a typo of a name or of a word of the news
+JOINERS = str.maketrans("", "", "-'’")  # within a word (al-Nusra, Assad's), not letters
+
 
 @cache
 def _alias_words() -> dict[str, str]:
@@ -63,17 +67,29 @@ def _words(node: Node) -> list[Word]:
     return []  # NOT branches, phrases, everything: nothing to correct
 
 
+def _unknown(reader, q: str) -> list[Word]:
+    """The first MAX_CORRECTED words of `q` to correct: written as they are (escaped words are
+    left alone), of letters only (not a number or a code), of 3 to MAX_LETTERS letters, and
+    not in the index. Each costs a search of the lexicon, which grows with the word."""
+    out = []
+    for word in _words(parse(q)):
+        written = q[word.start : word.start + len(word.text)] == word.text
+        letters = gazetteer.fold(word.text).translate(JOINERS)
+        if not written or not 3 <= len(word.text) <= MAX_LETTERS or not letters.isalpha():
+            continue
+        if not any(reader.doc_frequency("body", s) for s in stems(word.text)):
+            out.append(word)
+            if len(out) == MAX_CORRECTED:
+                break
+    return out
+
+
 def suggestion(view: View, request: SearchRequest) -> dict | None:
     """'Did you mean': unknown words replaced by the closest place or faction name, else by
     the closest word of the index vocabulary. None when nothing better is found."""
     reader = view.searcher.reader()
-    words = _words(parse(request.q))
     text, changed = request.q, False
-    for word in sorted(words, key=lambda w: -w.start):
-        known = any(reader.doc_frequency("body", s) for s in stems(word.text))
-        written = request.q[word.start : word.start + len(word.text)] == word.text
-        if known or len(word.text) < 3 or not written:  # escaped words are left alone
-            continue
+    for word in reversed(_unknown(reader, request.q)):
         folded = gazetteer.fold(word.text)
         better = _close_alias(folded) or _closest_word(reader, folded)
         if better is None:

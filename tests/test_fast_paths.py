@@ -15,7 +15,7 @@ from search.query import positive_terms, search
 from search.request import parse_request
 from search.schema import Change, to_document
 from search.service import Service
-from search.suggest import _alias_words, _close_alias, _closest_word
+from search.suggest import _alias_words, _close_alias, _closest_word, _unknown
 from search.tagging import tag
 from search.view import build, docnums, match
 from tests.live import InProcess
@@ -155,3 +155,16 @@ def test_segments_that_drew_the_same_random_id_are_told_apart(tmp_path):
         answers[word] = [hit["id"] for hit in search(view, parse_request({"q": ["Raqqa"]}))["hits"]]
         view.close()
     assert answers == {"Raqqa": ["Raqqa"], "Aleppo": []}
+
+
+def test_did_you_mean_corrects_at_most_three_words_of_letters(seeds_index):
+    reader = Service(seeds_index).view().searcher.reader()
+    unknown = [w.text for w in _unknown(reader, "Mosol T72 x1b abc123 Raqqa zzzz qqqq wwww vvvv")]
+    assert unknown == ["Mosol", "zzzz", "qqqq"]  # known words, numbers and codes left alone
+    assert [w.text for w in _unknown(reader, "a" * 25 + " Aleppoo")] == ["Aleppoo"]
+    assert [w.text for w in _unknown(reader, "Hezbolah Qamishlii-Amudda")] == [
+        "Hezbolah",
+        "Qamishlii-Amudda",
+    ]
+    answer = search(Service(seeds_index).view(), parse_request({"q": ["Mosol 1234567"]}))
+    assert answer["suggestion"]["q"] == "Mosul 1234567"

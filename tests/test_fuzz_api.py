@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 
 import pytest
 import schemathesis
@@ -41,6 +42,7 @@ def ndjson(ctx, value) -> dict:
 
 
 counts: dict[str, int] = {}
+seconds: dict[str, float] = {}  # spent per route, printed at the end: where the time goes
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,7 @@ def test_the_server_describes_itself_as_the_fuzzed_schema(fuzzed):
 def test_every_route_answers_as_documented(case, fuzzed):
     key = f"{case.method} {case.path}"
     counts[key] = counts.get(key, 0) + 1
+    started = time.perf_counter()
     excluded = [positive_data_acceptance]
     if case.method not in ("POST", "PUT"):  # no JSON body: only a query string or a path
         excluded.append(negative_data_rejection)
@@ -94,9 +97,11 @@ def test_every_route_answers_as_documented(case, fuzzed):
         additional_checks=[refused_in_the_error_shape],
     )
     assert response.status_code < 500 or response.status_code == 503
+    seconds[key] = seconds.get(key, 0.0) + time.perf_counter() - started
 
 
 def test_the_server_is_healthy_after_the_fuzzing(fuzzed):
     print("\nexamples per route:", dict(sorted(counts.items())))
+    print("seconds per route:", {k: round(v, 1) for k, v in sorted(seconds.items())})
     assert fuzzed.client.get("/health").json()["status"] == "ok"
     assert fuzzed.client.get("/search", params={"q": "Raqqa"}).json()["total"] >= 4
