@@ -28,14 +28,21 @@ from whoosh.util.numeric import byte_to_length
 _LENGTHS = [None] + [byte_to_length(b) for b in range(1, 256)]  # Whoosh: byte 0 -> None
 
 
-def doc_field_length(self, docnum, fieldname, default=0):
-    """Replaces W3PerDocReader.doc_field_length: the length of `fieldname` in `docnum`,
-    from the field's column decoded once per reader."""
+def field_lengths(self, fieldname) -> list | tuple:
+    """Every document's length of `fieldname` in the W3PerDocReader `self` (None for 0), or
+    () when the field keeps no lengths; decoded the first time it is asked for."""
     decoded = self.__dict__.setdefault("_decoded_lengths", {})
     found = decoded.get(fieldname)
     if found is None:
         column = self._cached_reader(whoosh3._lenfield(fieldname), whoosh3.LENGTHS_COLUMN)
         found = decoded[fieldname] = [_LENGTHS[b] for b in column] if column else ()
+    return found
+
+
+def doc_field_length(self, docnum, fieldname, default=0):
+    """Replaces W3PerDocReader.doc_field_length: the length of `fieldname` in `docnum`,
+    from the field's column decoded once per reader."""
+    found = field_lengths(self, fieldname)
     if docnum > self._doccount:
         raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
     return found[docnum] if found else default

@@ -44,6 +44,8 @@ from whoosh.codec import whoosh3
 from whoosh.util.numeric import length_to_byte
 from whoosh.writing import PostingPool, SegmentWriter
 
+from search.whoosh_ext.lengths import field_lengths
+
 RUN_CHUNK = 8192  # postings a pickle: a run being merged holds one chunk in memory
 SMALL_BLOCK = 128  # bytes of pickled block data below which zlib saves nothing
 
@@ -83,9 +85,10 @@ def add_postings(self, schema, lengths, items) -> None:
     """FieldWriter.add_postings of a W3FieldWriter (`self`), given postings sorted by field,
     term and document (Whoosh's pool sorts them; its order checks are left out), each added to
     its term's block as W3PostingsWriter.add_posting adds it."""
-    length_of = lengths.doc_field_length if lengths else None
+    length_of = lengths.doc_field_length if lengths else lambda docnum, field: 0
     field = text = None
     block: Any = None  # the field's W3PostingsWriter
+    field_length: Any = None  # the field's length in each document, when read at once
     for fieldname, btext, docnum, weight, value in items:
         if fieldname != field:
             if text is not None:
@@ -95,6 +98,7 @@ def add_postings(self, schema, lengths, items) -> None:
             self.start_field(fieldname, schema[fieldname])
             field, text, block = fieldname, None, self._postwriter
             block._write_block = types.MethodType(write_block, block)
+            field_length = _lengths_of(lengths, fieldname)
         if docnum == -1:
             continue  # Whoosh's mark of a spelling word, which it skips here too
         if btext != text:
@@ -110,7 +114,12 @@ def add_postings(self, schema, lengths, items) -> None:
             block._maxweight = weight
         if value:
             block._values.append(value)
-        length = length_of(docnum, fieldname) if length_of else 0
+        if field_length:
+            length = field_length[docnum]
+        elif field_length is None:
+            length = length_of(docnum, field)
+        else:
+            continue  # the field keeps no lengths (a spell_ or keyword field)
         if length:
             if block._minlength is None or length < block._minlength:
                 block._minlength = length
@@ -120,6 +129,15 @@ def add_postings(self, schema, lengths, items) -> None:
         self.finish_term()
     if field is not None:
         self.finish_field()
+
+
+def _lengths_of(lengths, fieldname) -> list | tuple | None:
+    """Each document's length of `fieldname` (see lengths.py) from a segment's own per-document
+    reader, as a build's finish has (() when the field keeps none); None from another (a
+    merge's), to be asked per posting."""
+    if type(lengths) is whoosh3.W3PerDocReader:
+        return field_lengths(lengths, fieldname)
+    return None
 
 
 def write_block(self, last: bool = False) -> None:
