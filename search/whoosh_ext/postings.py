@@ -35,19 +35,26 @@ index.
 from __future__ import annotations
 
 import pickle
+import struct
 import types
 import zlib
 from itertools import islice
 from typing import Any
 
 from whoosh.codec import whoosh3
+from whoosh.filedb import filetables
+from whoosh.system import pack_int, pack_ushort
 from whoosh.util.numeric import length_to_byte
+from whoosh.util.numlists import delta_encode
 from whoosh.writing import PostingPool, SegmentWriter
 
 from search.whoosh_ext.lengths import field_lengths
 
 RUN_CHUNK = 8192  # postings a pickle: a run being merged holds one chunk in memory
 SMALL_BLOCK = 128  # bytes of pickled block data below which zlib saves nothing
+# A term's row: W3TermInfo's statistics, then where its postings start and their length
+TERM_ROW = struct.Struct(whoosh3.W3TermInfo._struct.format + "qi")
+KEY_VALUE = filetables._lengths  # a hash file entry's key and value lengths
 
 
 class ChunkedPool(PostingPool):
@@ -97,14 +104,17 @@ def add_postings(self, schema, lengths, items) -> None:
                 self.finish_field()
             self.start_field(fieldname, schema[fieldname])
             field, text, block = fieldname, None, self._postwriter
+            assert block._inlinelimit <= 1 and not block._byteids  # W3Codec's: never inlined
+            block._format = self._format
+            block._fixed_size = self._format.fixed_value_size()
             block._write_block = types.MethodType(write_block, block)
             field_length = _lengths_of(lengths, fieldname)
         if docnum == -1:
             continue  # Whoosh's mark of a spelling word, which it skips here too
         if btext != text:
             if text is not None:
-                self.finish_term()
-            self.start_term(btext)
+                finish_term(self, block)
+            start_term(self, block, btext)
             text = btext
         if len(block._ids) >= block._blocklimit:
             block._write_block()
@@ -126,9 +136,51 @@ def add_postings(self, schema, lengths, items) -> None:
             if length > block._maxlength:
                 block._maxlength = length
     if text is not None:
-        self.finish_term()
+        finish_term(self, block)
     if field is not None:
         self.finish_field()
+
+
+def start_term(fields: Any, block: Any, btext: bytes) -> None:
+    """W3FieldWriter.start_term (`fields`) and W3PostingsWriter.start_postings (`block`, its
+    format set with the field)."""
+    fields._btext = btext
+    block._terminfo = whoosh3.W3TermInfo()
+    block._blockcount = 0
+    block._new_block()
+    block._startoffset = block._postfile.tell()
+
+
+def finish_term(fields: Any, block: Any) -> None:
+    """W3FieldWriter.finish_term (`fields`) with W3PostingsWriter.finish_postings (`block`),
+    W3TermInfo.to_bytes and OrderedHashWriter.add inline: the same bytes in a term's row,
+    for postings never inlined into it (W3Codec's inline limit is 1)."""
+    if block._ids:
+        block._write_block(last=True)
+    info, block._terminfo = block._terminfo, None
+    start = block._startoffset
+    row = TERM_ROW.pack(
+        False,
+        info._weight,
+        info._df,
+        0 if info._minlength is None else length_to_byte(info._minlength),
+        length_to_byte(info._maxlength),
+        info._maxweight,
+        0xFFFFFFFF if info._minid is None else info._minid,
+        0xFFFFFFFF if info._maxid is None else info._maxid,
+        start,
+        block._postfile.tell() - start,
+    )
+    key = pack_ushort(fields._fieldid) + fields._btext
+    table = fields._tindex
+    if key <= table.lastkey:
+        raise ValueError(f"Keys must increase: {table.lastkey!r}..{key!r}")
+    position = table.dbfile.tell()
+    table.index.append(position)
+    table.dbfile.write(KEY_VALUE.pack(len(key), len(row)) + key + row)
+    hashed = table.hashfn(key)
+    table.buckets[hashed & 255].append((hashed, position))
+    table.lastkey = key
 
 
 def _lengths_of(lengths, fieldname) -> list | tuple | None:
@@ -145,12 +197,35 @@ def write_block(self, last: bool = False) -> None:
     SMALL_BLOCK bytes."""
     if not self._blockcount:
         self._postfile.write(whoosh3.WHOOSH3_HEADER_MAGIC)
-    self._terminfo.add_block(self)
-    data = pickle.dumps((self._mini_ids(), self._mini_weights(), self._mini_values()), 2)
+    ids, weights, values = self._ids, self._weights, self._values
+    term = self._terminfo  # W3TermInfo.add_block(self)
+    term._weight += sum(weights)
+    term._df += len(ids)
+    if term._minlength is None:
+        term._minlength = self._minlength
+    else:
+        term._minlength = min(term._minlength, self._minlength)
+    term._maxlength = max(term._maxlength, self._maxlength)
+    term._maxweight = max(term._maxweight, self._maxweight)
+    if term._minid is None:
+        term._minid = ids[0]
+    term._maxid = ids[-1]
+    # _mini_ids, _mini_weights, _mini_values
+    mini_ids = (ids[0],) if len(ids) == 1 else tuple(delta_encode(ids))
+    first = weights[0]
+    if weights.count(first) == len(weights):
+        mini_weights = None if first == 1.0 else first
+    else:
+        mini_weights = tuple(weights)
+    fixed = self._fixed_size
+    if fixed is None or fixed < 0:
+        mini_values = tuple(values)
+    else:
+        mini_values = None if fixed == 0 else b"".join(values)
+    data = pickle.dumps((mini_ids, mini_weights, mini_values), 2)
     compression = self._compression if len(data) >= SMALL_BLOCK else 0
     if compression:
         data = zlib.compress(data, compression)
-    ids = self._ids
     info = (
         len(ids),
         ids[-1],
@@ -161,9 +236,8 @@ def write_block(self, last: bool = False) -> None:
     )
     info_bytes = pickle.dumps(info, 2)
     length = len(info_bytes) + len(data)
-    self._postfile.write_int(-length if last else length)  # negative: the term's last block
-    self._postfile.write(info_bytes)
-    self._postfile.write(data)
+    # the length negative for the term's last block
+    self._postfile.write(pack_int(-length if last else length) + info_bytes + data)
     self._blockcount += 1
     self._new_block()
 
