@@ -8,9 +8,9 @@ tag, to_document, Whoosh's add_document, the segment's finish (postings sorted a
 and the stories' band keys. Then `search index` as run.py builds it (every core) and plain
 Whoosh (benchmarks/whoosh_plain.py, one core), each in a fresh process as run.py measures
 them (run.measure_build): wall time, the parent's CPU and the workers' CPU per article;
---pairs times, one after the other, the figure being the median of the pairs' ratios. The
-gap between the workers' CPU per article and the in-process stages is what running in worker
-processes adds.
+--pairs times (ours first in odd pairs, plain first in even ones), the figure being the
+median of the pairs' ratios. The gap between the workers' CPU per article and the in-process
+stages is what running in worker processes adds.
 
 Writes benchmarks/results/build-stages-N.md. Run by hand on an idle machine.
 """
@@ -96,8 +96,9 @@ def table(n: int, sample: int, per_stage: dict, pairs: list[dict]) -> str:
         lines.append(f"| {stage} | {ms:.2f} | {100 * ms / total:.0f}% |")
     lines += [f"| all | {total:.2f} | |", "", "## Builds, each in a fresh process", ""]
     lines += [
-        f"Ours then plain Whoosh, {len(pairs)} times: this machine's speed drifts within minutes, "
-        "so each pair is compared and the median ratio is the figure.",
+        f"Ours and plain Whoosh, {len(pairs)} times, ours first in odd pairs and plain first in "
+        "even ones: this machine's speed drifts within minutes, so each pair is compared and "
+        "the median ratio is the figure.",
         "",
         "| pair | build | docs/s (wall) | parent CPU ms/article | workers CPU ms/article "
         "| parent peak MiB |",
@@ -128,7 +129,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--stages", type=int, default=2000, help="articles timed per stage")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "search-bench")
-    parser.add_argument("--pairs", type=int, default=3, help="builds of ours then plain")
+    parser.add_argument("--pairs", type=int, default=4, help="builds of ours and of plain")
     args = parser.parse_args()
     import run  # this folder
 
@@ -136,13 +137,13 @@ def main() -> None:
     corpus = run.corpus(args.n, 1, args.work)
     per_stage = stages(corpus, args.stages)
     ours = f"ours-{os.cpu_count() or 1}"
-    pairs = [
-        {
-            name: run.measure_build(variant, corpus, args.work / f"stages-{name}")
-            for name, variant in (("ours", ours), ("plain", "plain"))
-        }
-        for _ in range(args.pairs)
-    ]
+    pairs = []
+    for number in range(args.pairs):
+        builds = [("ours", ours), ("plain", "plain")]
+        if number % 2:  # every other pair plain first: a drift in between favours neither
+            builds.reverse()
+        measured = {n: run.measure_build(v, corpus, args.work / f"stages-{n}") for n, v in builds}
+        pairs.append({"ours": measured["ours"], "plain": measured["plain"]})
     text = table(args.n, args.stages, per_stage, pairs)
     (HERE / "results" / f"build-stages-{args.n}.md").write_text(text, encoding="utf-8")
     print(text)

@@ -218,6 +218,7 @@ def write_block(self, last: bool = False) -> None:
     else:
         mini_weights = tuple(weights)
     fixed = self._fixed_size
+    mini_values: tuple | bytes | None
     if fixed is None or fixed < 0:
         mini_values = tuple(values)
     else:
