@@ -72,7 +72,7 @@ def _unknown(reader, q: str) -> list[Word]:
     left alone), of letters only (not a number or a code), of 3 to MAX_LETTERS letters, and
     not in the index. Each costs a search of the lexicon, which grows with the word."""
     out = []
-    for word in _words(parse(q)):
+    for word in sorted(_words(parse(q)), key=lambda w: w.start):
         written = q[word.start : word.start + len(word.text)] == word.text
         letters = gazetteer.fold(word.text).translate(JOINERS)
         if not written or not 3 <= len(word.text) <= MAX_LETTERS or not letters.isalpha():
@@ -89,7 +89,7 @@ def suggestion(view: View, request: SearchRequest) -> dict | None:
     the closest word of the index vocabulary. None when nothing better is found."""
     reader = view.searcher.reader()
     text, changed = request.q, False
-    for word in reversed(_unknown(reader, request.q)):
+    for word in reversed(_unknown(reader, request.q)):  # from the end: starts stay valid
         folded = gazetteer.fold(word.text)
         better = _close_alias(folded) or _closest_word(reader, folded)
         if better is None:
