@@ -8,7 +8,9 @@ What Whoosh does.
   back, one `pickle.load` call per posting, into a heap merge.
 - At the segment's finish, `FieldWriter.add_postings` passes each posting through two method
   calls and four type checks (W3FieldWriter.add, W3PostingsWriter.add_posting) into the
-  block it fills.
+  block it fills, and asks the per-document reader for the document's field length. Each
+  term's start and finish take about fifteen more calls (the term info's statistics, the
+  minified lists, the row packed, the hash file's entry).
 - Each block of postings is pickled and compressed with zlib, however small. Whoosh means
   to leave a pickle under 20 bytes uncompressed, but the next line sets the compression
   again (`_write_block`).
@@ -25,7 +27,10 @@ made no shorter (1.01 times their size, 1.56 under 32 bytes), at about 0.65 ms a
 The fix. The same runs, sorted the same way, pickled RUN_CHUNK postings at a time: the merge
 gets the same postings in the same order, with two C calls per chunk instead of two Python
 calls per posting. The pool's size estimate is Whoosh's formula without the assertions, and
-each posting goes into its block in one loop (the same statistics, the same blocks). A
+each posting goes into its block in one loop (the same statistics, the same blocks), its
+length read from the field's lengths decoded once. A term is started and finished by two
+functions that write the same row and hash entry (measured on 2,000 generated articles in
+one process, in alternating pairs: finish from about 4.1 to 2.4 ms an article). A
 block whose pickle is under SMALL_BLOCK bytes is written uncompressed, which the block's
 info says, so Whoosh's reader and whoosh_ext.arrays read it as they read any. Set on
 the writer, not patched into Whoosh: neither the pool nor the field writer is saved in the
