@@ -97,14 +97,13 @@ def add_postings(self, schema, lengths, items) -> None:
     """FieldWriter.add_postings of a W3FieldWriter (`self`), given postings sorted by field,
     term and document (Whoosh's pool sorts them; its order checks are left out), each added to
     its term's block as W3PostingsWriter.add_posting adds it."""
-    length_of = lengths.doc_field_length if lengths else lambda docnum, field: 0
     field = text = None
     block: Any = None  # the field's W3PostingsWriter
     field_length: Any = None  # the field's length in each document, when read at once
     for fieldname, btext, docnum, weight, value in items:
         if fieldname != field:
             if text is not None:
-                self.finish_term()
+                finish_term(self, block)
             if field is not None:
                 self.finish_field()
             self.start_field(fieldname, schema[fieldname])
@@ -132,7 +131,7 @@ def add_postings(self, schema, lengths, items) -> None:
         if field_length:
             length = field_length[docnum]
         elif field_length is None:
-            length = length_of(docnum, field)
+            length = lengths.doc_field_length(docnum, field)
         else:
             continue  # the field keeps no lengths (a spell_ or keyword field)
         if length:
@@ -190,8 +189,10 @@ def finish_term(fields: Any, block: Any) -> None:
 
 def _lengths_of(lengths, fieldname) -> list | tuple | None:
     """Each document's length of `fieldname` (see lengths.py) from a segment's own per-document
-    reader, as a build's finish has (() when the field keeps none); None from another (a
-    merge's), to be asked per posting."""
+    reader, as a build's finish has (() when the field keeps none, or without lengths); None
+    from another reader (a merge's), to be asked per posting."""
+    if not lengths:
+        return ()
     if type(lengths) is whoosh3.W3PerDocReader:
         return field_lengths(lengths, fieldname)
     return None
